@@ -1,0 +1,7 @@
+"""Audit endpoints (auditors)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["audit"])

@@ -1,0 +1,59 @@
+"""The append-only, hash-chained audit log and its signed checkpoints.
+
+Rows are never updated or deleted: database triggers refuse it (see `triggers.py`). Actor and unit
+are plain identifiers, not foreign keys, so that the log outlives what it speaks of.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from secretariat.core.ids import uuid7
+
+
+class AuditEvent(models.Model):
+    # Position in the chain, 1, 2, 3…: a gap is a deleted event.
+    seq = models.BigIntegerField(primary_key=True)
+    id = models.UUIDField(unique=True, default=uuid7, editable=False)
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    unit_id = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object"), max_length=64, blank=True, db_index=True)
+    before_digest = models.CharField(max_length=64, blank=True)
+    after_digest = models.CharField(max_length=64, blank=True)
+    client_ip = models.CharField(_("client address"), max_length=64, blank=True)
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Checkpoint(models.Model):
+    """A signed RFC 9162 tree head over the first `tree_size` events."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    last_event_id = models.UUIDField(null=True, blank=True)
+    last_event_hash = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField()
+    node = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["tree_size", "signed_at"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} {self.root_hash[:12]}"

@@ -1,0 +1,236 @@
+"""Settings, read from the environment only (django-environ).
+
+Defaults are the embedded column of DESIGN.md: SQLite, local files, in-memory channel layer,
+Huey on SQLite. `SECRETARIAT_ENV=production` refuses those defaults that are unsafe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env = environ.Env()
+
+SECRETARIAT_ENV = env.str("SECRETARIAT_ENV", default="development")
+PRODUCTION = SECRETARIAT_ENV == "production"
+DATA_DIR = Path(env.str("SECRETARIAT_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+# The SQLite file, the Huey queue, stored files and keys live here; it must exist before the
+# database and the queue open their files.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# A development-only key: production refuses it (see the checks at the end of this file).
+_DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("SECRETARIAT_SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
+DEBUG = env.bool("SECRETARIAT_DEBUG", default=False)
+ALLOWED_HOSTS = env.list(
+    "SECRETARIAT_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("SECRETARIAT_CSRF_TRUSTED_ORIGINS", default=[])
+# Demo mode: seed_demo may run and the login page shows the demo accounts.
+DEMO = env.bool("SECRETARIAT_DEMO", default=not PRODUCTION)
+# Trust X-Real-IP from the reverse proxy for the client address in audit events.
+TRUST_PROXY = env.bool("SECRETARIAT_TRUST_PROXY", default=False)
+NODE_NAME = env.str("SECRETARIAT_NODE_NAME", default="secretariat-demo")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "treebeard",
+    "ninja",
+    "channels",
+    "huey.contrib.djhuey",
+    "secretariat.core",
+    "secretariat.orgs",
+    "secretariat.accounts",
+    "secretariat.audit",
+    "secretariat.web",
+    "secretariat.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "secretariat.core.middleware.RequestContextMiddleware",
+    "secretariat.accounts.middleware.SessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "secretariat.config.urls"
+WSGI_APPLICATION = "secretariat.config.wsgi.application"
+ASGI_APPLICATION = "secretariat.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "secretariat.web.context.navigation",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'secretariat.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE: a write transaction takes the write lock at BEGIN, so read-then-write
+        # sequences (audit chain head, counters) serialize instead of failing with "locked".
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Identity -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+
+AXES_FAILURE_LIMIT = env.int("SECRETARIAT_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = env.float("SECRETARIAT_LOCKOUT_MINUTES", default=15.0) / 60.0
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "secretariat.accounts.views.lockout_response"
+AXES_VERBOSE = False
+# Lockout is per account on purpose: in an agency many officials share one NAT address, so an
+# address-based lockout would lock out a whole office.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Session timeouts: idle (sliding) and absolute (from login), both in minutes.
+SESSION_IDLE_MINUTES = env.int("SECRETARIAT_SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_MINUTES = env.int("SECRETARIAT_SESSION_ABSOLUTE_MINUTES", default=600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_MINUTES * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+OTP_TOTP_ISSUER = env.str("SECRETARIAT_TOTP_ISSUER", default="Secretariat")
+WEBAUTHN_RP_ID = env.str("SECRETARIAT_WEBAUTHN_RP_ID", default="localhost")
+WEBAUTHN_RP_NAME = env.str("SECRETARIAT_WEBAUTHN_RP_NAME", default="Secretariat")
+WEBAUTHN_ORIGINS = env.list(
+    "SECRETARIAT_WEBAUTHN_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
+)
+
+# --- Languages and time ---------------------------------------------------------------------
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Vietnamese")), ("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "secretariat" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Third-party front-end assets are installed from the npm registry by `make assets` into
+# static_build/ (never committed, never loaded from a CDN).
+STATICFILES_DIRS = [BASE_DIR / "static_build"] if (BASE_DIR / "static_build").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Keys, audit ----------------------------------------------------------------------------
+KEYS_DIR = DATA_DIR / "keys"
+# The node's Ed25519 key signs audit checkpoints. Production must provide it (PEM, PKCS#8);
+# development generates one under KEYS_DIR on first use.
+NODE_SIGNING_KEY = env.str("SECRETARIAT_NODE_SIGNING_KEY", default="")
+AUDIT_CHECKPOINT_FILE = DATA_DIR / "audit" / "checkpoints.log"
+AUDIT_CHECKPOINT_MINUTES = env.int("SECRETARIAT_AUDIT_CHECKPOINT_MINUTES", default=15)
+
+# --- Background jobs and live updates -------------------------------------------------------
+REDIS_URL = env.str("SECRETARIAT_REDIS_URL", default="")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "secretariat",
+        "connection": {"url": REDIS_URL},
+        "immediate": False,
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "secretariat",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": env.bool("SECRETARIAT_HUEY_IMMEDIATE", default=False),
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("SECRETARIAT_LOG_LEVEL", default="WARNING")},
+}
+
+# --- Production refuses unsafe defaults -----------------------------------------------------
+if PRODUCTION:
+    problems = []
+    if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or "SECRETARIAT_SECRET_KEY" not in env:
+        problems.append("SECRETARIAT_SECRET_KEY is missing or is the development default")
+    elif len(SECRET_KEY) < 50:
+        problems.append("SECRETARIAT_SECRET_KEY is shorter than 50 characters")
+    if DEBUG:
+        problems.append("SECRETARIAT_DEBUG is on")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        problems.append("the database is SQLite: set DATABASE_URL to PostgreSQL")
+    if not NODE_SIGNING_KEY:
+        problems.append("SECRETARIAT_NODE_SIGNING_KEY (the node's Ed25519 key, PEM) is missing")
+    if DEMO:
+        problems.append("SECRETARIAT_DEMO is on")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems) + ".")

@@ -1,0 +1,57 @@
+"""Home page and error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from secretariat.accounts import policy
+from secretariat.accounts import selectors as account_selectors
+from secretariat.audit.selectors import events_visible_to
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    profile = account_selectors.user_profile(user=user)
+    recent = events_visible_to(user=user).order_by("-seq")[:15]
+    return render(
+        request,
+        "web/home.html",
+        {
+            "profile": profile,
+            "recent_events": recent,
+            "scope_units": policy.units_in_scope(user, policy.Action.ORGS_VIEW).order_by("path")[
+                :20
+            ],
+        },
+    )
+
+
+def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "web/error.html", {"title": title, "message": message}, status=status)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(
+        request, 403, _("Access denied"), _("You do not have permission to do this here.")
+    )
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, _("Not found"), _("The page you asked for does not exist."))
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        500,
+        _("Server error"),
+        _("Something went wrong on our side. The incident has been logged."),
+    )
