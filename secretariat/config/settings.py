@@ -135,7 +135,7 @@ AXES_FAILURE_LIMIT = env.int("SECRETARIAT_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = env.float("SECRETARIAT_LOCKOUT_MINUTES", default=15.0) / 60.0
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "secretariat.accounts.views.lockout_response"
+AXES_LOCKOUT_CALLABLE = "secretariat.accounts.views.auth.lockout_response"
 AXES_VERBOSE = False
 # Lockout is per account on purpose: in an agency many officials share one NAT address, so an
 # address-based lockout would lock out a whole office.
