@@ -38,33 +38,22 @@ def tree(db: Any) -> dict[str, Any]:
     └ commune_b ─ cell_b"""
     from secretariat.orgs.models import Unit, UnitKind
 
-    province = Unit.add_root(
-        name="Tỉnh ủy Lâm Đồng",
-        kind=UnitKind.PROVINCIAL_COMMITTEE,
-        code="000.00.00.T68",
-        abbreviation="TU",
+    def add(parent: Unit | None, name: str, kind: str, code: str, abbreviation: str) -> Unit:
+        fields = {"name": name, "kind": kind, "code": code, "abbreviation": abbreviation}
+        if parent is None:
+            return Unit.objects.add_root(create_kwargs=fields)
+        return Unit.objects.add_child(Unit.objects.get(pk=parent.pk), create_kwargs=fields)
+
+    province = add(None, "Tỉnh ủy Lâm Đồng", UnitKind.PROVINCIAL_COMMITTEE, "000.00.00.T68", "TU")
+    office = add(province, "Văn phòng Tỉnh ủy", UnitKind.OFFICE, "000.00.01.T68", "VPTU")
+    commune_a = add(
+        province, "Đảng ủy xã Lạc Dương", UnitKind.COMMUNE_COMMITTEE, "000.01.00.T68", "ĐU"
     )
-    office = province.add_child(
-        name="Văn phòng Tỉnh ủy", kind=UnitKind.OFFICE, code="000.00.01.T68", abbreviation="VPTU"
+    cell_a = add(commune_a, "Chi bộ thôn Đăng Gia", UnitKind.CELL, "000.01.01.T68", "CB")
+    commune_b = add(
+        province, "Đảng ủy phường Xuân Hương", UnitKind.WARD_COMMITTEE, "000.02.00.T68", "ĐU"
     )
-    commune_a = province.add_child(
-        name="Đảng ủy xã Lạc Dương",
-        kind=UnitKind.COMMUNE_COMMITTEE,
-        code="000.01.00.T68",
-        abbreviation="ĐU",
-    )
-    cell_a = commune_a.add_child(
-        name="Chi bộ thôn Đăng Gia", kind=UnitKind.CELL, code="000.01.01.T68", abbreviation="CB"
-    )
-    commune_b = province.add_child(
-        name="Đảng ủy phường Xuân Hương",
-        kind=UnitKind.WARD_COMMITTEE,
-        code="000.02.00.T68",
-        abbreviation="ĐU",
-    )
-    cell_b = commune_b.add_child(
-        name="Chi bộ tổ dân phố 3", kind=UnitKind.CELL, code="000.02.01.T68", abbreviation="CB"
-    )
+    cell_b = add(commune_b, "Chi bộ tổ dân phố 3", UnitKind.CELL, "000.02.01.T68", "CB")
     units = {
         "province": province,
         "office": office,
@@ -73,9 +62,7 @@ def tree(db: Any) -> dict[str, Any]:
         "commune_b": commune_b,
         "cell_b": cell_b,
     }
-    from secretariat.orgs.models import Unit as U
-
-    return {k: U.objects.get(pk=v.pk) for k, v in units.items()}
+    return {k: Unit.objects.get(pk=v.pk) for k, v in units.items()}
 
 
 @pytest.fixture

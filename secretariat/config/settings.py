@@ -34,6 +34,9 @@ CSRF_TRUSTED_ORIGINS = env.list("SECRETARIAT_CSRF_TRUSTED_ORIGINS", default=[])
 DEMO = env.bool("SECRETARIAT_DEMO", default=not PRODUCTION)
 # Trust X-Real-IP from the reverse proxy for the client address in audit events.
 TRUST_PROXY = env.bool("SECRETARIAT_TRUST_PROXY", default=False)
+# Format of official electronic unit codes (edXML OrganId, Decision 20/2020/QĐ-TTg; unverified,
+# hence configurable).
+ORG_CODE_PATTERN = env.str("SECRETARIAT_ORG_CODE_PATTERN", default=r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
 NODE_NAME = env.str("SECRETARIAT_NODE_NAME", default="secretariat-demo")
 
 INSTALLED_APPS = [
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "secretariat.audit",
     "secretariat.web",
     "secretariat.api",
+    "secretariat.demo",
 ]
 
 MIDDLEWARE = [
