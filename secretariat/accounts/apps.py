@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "secretariat.accounts"
     label = "accounts"
     verbose_name = _("Identity and access")
+
+    def ready(self) -> None:
+        from .unit_hooks import register as register_unit_hooks  # the tree's access and merge hooks
+
+        register_unit_hooks()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager
 
 from secretariat.core.models import BaseModel
 
@@ -24,8 +26,13 @@ class UnitKind(models.TextChoices):
     OTHER = "other", _("Other unit")
 
 
-class Unit(MP_Node, BaseModel):
+# treebeard has no type hints, so the type checker cannot build the reverse manager of the
+# self-referencing `merged_into` from an untyped default manager.
+class Unit(MP_Node, BaseModel):  # type: ignore[django-manager-missing]
     """A unit of the tree. The materialized path (`path`) gives subtree scope by prefix."""
+
+    # Declared so that the type checker knows the manager: treebeard ships no type hints.
+    objects: ClassVar[MP_NodeManager] = MP_NodeManager()
 
     name = models.CharField(_("name (Vietnamese)"), max_length=255)
     name_fr = models.CharField(_("name (French)"), max_length=255, blank=True)
