@@ -31,6 +31,13 @@ def _fixture_teardown(self: TransactionTestCase) -> None:
 TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 costs ~50 ms a hash by design; tests that are not about hashing use a fast one.
+    `test_password_hashing_is_argon2` checks the real configuration."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db: Any) -> dict[str, Any]:
     """province ─┬ office

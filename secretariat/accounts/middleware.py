@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 
 from secretariat.core import clock
 
+# Set at login (services/authentication.py); the absolute timeout counts from it.
 SESSION_LOGIN_AT = "secretariat_login_at"
+# Refreshed on every request; the idle timeout counts from it.
 SESSION_SEEN_AT = "secretariat_seen_at"
+# Left in the fresh anonymous session after a timeout, so the login page can say why.
+SESSION_EXPIRED = "secretariat_session_expired"
 
 
 class SessionTimeoutMiddleware:
@@ -35,7 +37,9 @@ class SessionTimeoutMiddleware:
                 seen_at is not None and now - float(seen_at) > idle
             ):
                 logout(request)
-                messages.info(request, _("Your session has expired. Please log in again."))
+                # Not `messages.info`: this middleware runs before MessageMiddleware has
+                # attached its storage to the request. The login view turns the flag into text.
+                request.session[SESSION_EXPIRED] = True
                 return self.get_response(request)
             request.session[SESSION_SEEN_AT] = now
         return self.get_response(request)

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
@@ -48,6 +49,16 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             data={"user": token.user.username, "prefix": token.prefix},
         )
     return token
+
+
+def tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (the secret is never stored, only its prefix)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def token_owned(*, user: User, token_id: Any) -> ApiToken | None:
+    """One of the user's own active tokens, or None: nobody revokes someone else's here."""
+    return ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).first()
 
 
 def token_authenticate(raw: str) -> User | None:

@@ -141,6 +141,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "secretariat.accounts.views.auth.lockout_response"
 AXES_VERBOSE = False
+# Axes keeps the form data of failed attempts: never the second-factor codes in clear.
+AXES_SENSITIVE_PARAMETERS = ["password", "code", "recovery_code"]
 # Lockout is per account on purpose: in an agency many officials share one NAT address, so an
 # address-based lockout would lock out a whole office.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

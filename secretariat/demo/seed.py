@@ -121,8 +121,8 @@ def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
             "seed_demo runs only in demo mode (SECRETARIAT_DEMO=1), never in production."
         )
     created_units: list[Unit] = []
-    with transaction.atomic():
-        _ensure_units(province_tree(), None, created_units)
+    # Each unit is created by its own (durable) service transaction; a rerun skips existing codes.
+    _ensure_units(province_tree(), None, created_units)
     log(f"units: {Unit.objects.count()} ({len(created_units)} new)")
 
     units = {u.code: u for u in Unit.objects.all()}

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,16 @@ def test_production_starts_when_everything_is_set(tmp_path: Path) -> None:
         SECRETARIAT_NODE_SIGNING_KEY=GOOD_NODE_KEY,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_password_hashing_is_argon2(settings: Any, db: Any) -> None:
+    """New passwords are hashed with Argon2 (the autouse fixture swaps hashers for speed; this
+    test restores the configured list)."""
+    from django.contrib.auth import get_user_model
+
+    from secretariat.config import settings as configured
+
+    settings.PASSWORD_HASHERS = configured.PASSWORD_HASHERS
+    user = get_user_model().objects.create_user(username="hashed", password="a long passphrase")
+    assert user.password.startswith("argon2$argon2id$")
+    assert user.check_password("a long passphrase")

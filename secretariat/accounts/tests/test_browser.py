@@ -1,0 +1,140 @@
+"""Sign-in in a real browser: headless Chromium through Playwright, against the live server.
+
+The WebAuthn test uses Chromium's virtual authenticator (DevTools protocol), so the whole
+ceremony runs: our passkeys.js, the browser's WebAuthn stack, py_webauthn on the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from secretariat.accounts.models import User, WebAuthnCredential
+from secretariat.accounts.services import mfa
+from secretariat.audit.models import AuditEvent
+
+pytestmark = [pytest.mark.browser]
+
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+    # test itself would otherwise be refused as "async unsafe".
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def code_for(device: TOTPDevice, drift: int = 0) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
+
+
+def log_in_with_password(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+
+
+def test_login_with_totp_then_switch_to_french(
+    page: Any, live_server: Any, make_user: Any, tree: dict[str, Any]
+) -> None:
+    clerk = make_user("clerk", role="records_clerk", unit=tree["office"])
+    clerk.language = "en"
+    clerk.save()
+    device = mfa.totp_enrol_start(actor=clerk, user=clerk)
+    mfa.totp_enrol_confirm(actor=clerk, user=clerk, device=device, token=code_for(device))
+    device.refresh_from_db()
+
+    log_in_with_password(page, live_server.url, "clerk")
+    page.wait_for_url(re.compile(r"/accounts/login/mfa/$"))
+    page.fill("#id_code", code_for(device, drift=1))
+    page.click("#totp-form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator(".userlink").inner_text() == "Clerk"
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "fr")
+    assert page.url == f"{live_server.url}/"
+    assert page.locator("html").get_attribute("lang") == "fr"
+    # Still the home page, still signed in.
+    assert page.locator(".userlink").inner_text() == "Clerk"
+    assert page.locator("#recent-activity").count() == 1
+
+
+def test_register_a_security_key_then_sign_in_with_it(
+    page: Any, live_server: Any, make_user: Any, settings: Any
+) -> None:
+    settings.WEBAUTHN_RP_ID = "localhost"
+    settings.WEBAUTHN_ORIGINS = [live_server.url]
+    assert live_server.url.startswith("http://localhost:")
+    user: User = make_user("member")
+    user.language = "en"
+    user.save()
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+    # No factor yet: the password alone signs this user in.
+    log_in_with_password(page, live_server.url, "member")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/accounts/security/")
+    page.fill("#passkey-name", "Virtual key")
+    page.click("#passkey-register")
+    page.wait_for_selector("tr[data-key='Virtual key']")
+    assert "has been added" in page.locator(".messages").inner_text()
+    key = WebAuthnCredential.objects.get(user=user)
+    assert key.name == "Virtual key"
+
+    page.click("header button.link")  # log out
+    page.wait_for_url(re.compile(r"/accounts/login/$"))
+
+    # Now a factor exists: the second step is required, and the key answers it.
+    log_in_with_password(page, live_server.url, "member")
+    page.wait_for_url(re.compile(r"/accounts/login/mfa/$"))
+    page.click("#passkey-login")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator(".userlink").inner_text() == "Member"
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    login = AuditEvent.objects.filter(action="accounts.login_succeeded").last()
+    assert login is not None
+    assert login.data == {"method": "webauthn"}
