@@ -1,4 +1,4 @@
-"""Idle and absolute session timeouts."""
+"""Idle and absolute session timeouts; the password change an administrator's reset demands."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from secretariat.core import clock
 
@@ -42,4 +44,34 @@ class SessionTimeoutMiddleware:
                 request.session[SESSION_EXPIRED] = True
                 return self.get_response(request)
             request.session[SESSION_SEEN_AT] = now
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """After an administrator's reset, every page leads to the password form until it is used.
+
+    The temporary password was seen by the administrator; until the user replaces it, the account
+    may do nothing else. Static files, the language switch, the API's own answers and logging out
+    stay reachable.
+    """
+
+    _ALLOWED_PREFIXES = ("/static/", "/i18n/", "/api/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+        ):
+            allowed = (
+                reverse("accounts:security_password"),
+                reverse("accounts:logout"),
+                reverse("accounts:security"),
+            )
+            if request.path not in allowed and not request.path.startswith(self._ALLOWED_PREFIXES):
+                return redirect("accounts:security")
         return self.get_response(request)

@@ -31,6 +31,9 @@ class User(AbstractUser):
         choices=[("vi", "Tiếng Việt"), ("fr", "Français"), ("en", "English")],
         default="vi",
     )
+    # Set by an administrator's password reset: the user must choose a new password before
+    # anything else (see PasswordChangeRequiredMiddleware).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("user")

@@ -282,7 +282,8 @@ def password_change(
             _("The new password is not accepted."), field_errors={"new_password1": exc.messages}
         ) from exc
     user.set_password(new_password)
+    user.must_change_password = False
     with transaction.atomic(durable=True):
-        user.save(update_fields=["password"])
+        user.save(update_fields=["password", "must_change_password"])
         audit.record(actor=user, action="accounts.password_changed", obj=user)
     update_session_auth_hash(request, user)

@@ -308,7 +308,8 @@ def password_reset_by_admin(*, actor: User, user: User) -> str:
         raise Conflict(_("Change your own password from your security page."))
     password = _temporary_password()
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
     audit.record(
         actor=actor,
         action="accounts.password_reset",
