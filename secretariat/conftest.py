@@ -13,22 +13,22 @@ from secretariat.audit import triggers
 # A transactional test database is emptied by a flush (DELETE / TRUNCATE), which the audit
 # triggers rightly refuse. The test harness, like a database administrator, lifts them for the
 # flush and puts them back.
-_original_fixture_teardown = TransactionTestCase._fixture_teardown
+_original_fixture_teardown = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
 
 
 def _fixture_teardown(self: TransactionTestCase) -> None:
     from django.db import connections
 
-    for alias in self._databases_names(include_mirrors=False):
+    for alias in self._databases_names(include_mirrors=False):  # type: ignore[attr-defined]
         triggers.remove(connections[alias])
     try:
         _original_fixture_teardown(self)
     finally:
-        for alias in self._databases_names(include_mirrors=False):
+        for alias in self._databases_names(include_mirrors=False):  # type: ignore[attr-defined]
             triggers.install(connections[alias])
 
 
-TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[method-assign]
+TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

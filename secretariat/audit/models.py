@@ -51,8 +51,14 @@ class Checkpoint(models.Model):
     node = models.CharField(max_length=100)
     key_id = models.CharField(max_length=64)
     signature = models.CharField(max_length=128)
+    # The compact range (perfect subtree roots, hex, largest first) at `tree_size`: the next
+    # checkpoint hashes only the events appended since. Not signed and not trusted by
+    # `audit_verify`, which recomputes every root from the events.
+    frontier = models.JSONField(default=list)
 
     class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
         ordering = ["tree_size", "signed_at"]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
-"""Database triggers that make the audit table append-only, on SQLite and PostgreSQL.
+"""Database triggers that make the audit tables append-only, on SQLite and PostgreSQL.
 
-A database administrator can still drop them; the hash chain and the signed checkpoints are what
-catch such an edit (`manage.py audit_verify`).
+Both the events and the signed checkpoints refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL).
+A database administrator can still drop the triggers; the hash chain, the signed checkpoints and
+the checkpoint file shipped elsewhere are what catch such an edit (`manage.py audit_verify`).
 """
 
 from __future__ import annotations
@@ -13,39 +14,57 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "audit_auditevent"
+CHECKPOINT_TABLE = "audit_checkpoint"
+# (table, trigger name prefix): the prefix keeps the event triggers' historical names.
+_TABLES = [(TABLE, "audit"), (CHECKPOINT_TABLE, "audit_checkpoint")]
 
-SQLITE_CREATE = [
-    f"""CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END""",
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS audit_no_update",
-    "DROP TRIGGER IF EXISTS audit_no_delete",
-]
 
-POSTGRES_CREATE = [
-    """CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
+def _sqlite_create(table: str, prefix: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {prefix}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {prefix}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END""",
+    ]
+
+
+def _sqlite_drop(table: str, prefix: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {prefix}_no_update",
+        f"DROP TRIGGER IF EXISTS {prefix}_no_delete",
+    ]
+
+
+_POSTGRES_FUNCTION = """CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
        BEGIN RAISE EXCEPTION 'audit log is append-only: % refused', TG_OP; END;
-       $$ LANGUAGE plpgsql""",
-    f"""CREATE TRIGGER audit_no_update_delete BEFORE UPDATE OR DELETE ON {TABLE}
-        FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()""",
-    f"""CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {TABLE}
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()""",
-]
-POSTGRES_DROP = [
-    f"DROP TRIGGER IF EXISTS audit_no_update_delete ON {TABLE}",
-    f"DROP TRIGGER IF EXISTS audit_no_truncate ON {TABLE}",
-]
+       $$ LANGUAGE plpgsql"""
+
+
+def _postgres_create(table: str, prefix: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER {prefix}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()""",
+        f"""CREATE TRIGGER {prefix}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()""",
+    ]
+
+
+def _postgres_drop(table: str, prefix: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {prefix}_no_update_delete ON {table}",
+        f"DROP TRIGGER IF EXISTS {prefix}_no_truncate ON {table}",
+    ]
 
 
 def create_statements(vendor: str) -> list[str]:
-    return POSTGRES_CREATE if vendor == "postgresql" else SQLITE_CREATE
+    if vendor == "postgresql":
+        return [_POSTGRES_FUNCTION] + [s for t, p in _TABLES for s in _postgres_create(t, p)]
+    return [s for t, p in _TABLES for s in _sqlite_create(t, p)]
 
 
 def drop_statements(vendor: str) -> list[str]:
-    return POSTGRES_DROP if vendor == "postgresql" else SQLITE_DROP
+    make = _postgres_drop if vendor == "postgresql" else _sqlite_drop
+    return [s for t, p in _TABLES for s in make(t, p)]
 
 
 def install(conn: BaseDatabaseWrapper | None = None) -> None:

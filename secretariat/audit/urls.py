@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="events"),
+    path("events/<uuid:event_id>/", views.event_detail, name="event"),
+]

@@ -36,7 +36,9 @@ DEMO = env.bool("SECRETARIAT_DEMO", default=not PRODUCTION)
 TRUST_PROXY = env.bool("SECRETARIAT_TRUST_PROXY", default=False)
 # Format of official electronic unit codes (edXML OrganId, Decision 20/2020/QĐ-TTg; unverified,
 # hence configurable).
-ORG_CODE_PATTERN = env.str("SECRETARIAT_ORG_CODE_PATTERN", default=r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+ORG_CODE_PATTERN = env.str(
+    "SECRETARIAT_ORG_CODE_PATTERN", default=r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$"
+)
 NODE_NAME = env.str("SECRETARIAT_NODE_NAME", default="secretariat-demo")
 
 INSTALLED_APPS = [
@@ -191,6 +193,9 @@ KEYS_DIR = DATA_DIR / "keys"
 # development generates one under KEYS_DIR on first use.
 NODE_SIGNING_KEY = env.str("SECRETARIAT_NODE_SIGNING_KEY", default="")
 AUDIT_CHECKPOINT_FILE = DATA_DIR / "audit" / "checkpoints.log"
+# Hex Ed25519 public keys of retired node keys, so checkpoints signed before a key rotation
+# still verify.
+AUDIT_TRUSTED_PUBLIC_KEYS = env.list("SECRETARIAT_AUDIT_TRUSTED_PUBLIC_KEYS", default=[])
 AUDIT_CHECKPOINT_MINUTES = env.int("SECRETARIAT_AUDIT_CHECKPOINT_MINUTES", default=15)
 
 # --- Background jobs and live updates -------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-ACTIVITY_GROUP = "activity"
+from secretariat.audit.live import ACTIVITY_GROUP
 
 
 class ActivityConsumer(AsyncJsonWebsocketConsumer):

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 
 from secretariat.accounts import policy
 from secretariat.accounts import selectors as account_selectors
+from secretariat.accounts.models import User
 from secretariat.audit.selectors import events_visible_to
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    assert isinstance(user, User)  # login_required
     profile = account_selectors.user_profile(user=user)
     recent = events_visible_to(user=user).order_by("-seq")[:15]
     return render(

@@ -23,7 +23,7 @@ def test_reset_password_forces_a_change_before_any_page(
     client.force_login(user)
     response = client.get(reverse("web:home"))
     assert response.status_code == 302
-    assert response.url == reverse("accounts:security")
+    assert response["Location"] == reverse("accounts:security")
     page = client.get(reverse("accounts:security"))
     assert page.status_code == 200
     assert b"must-change-password" in page.content

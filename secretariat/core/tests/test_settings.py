@@ -17,12 +17,26 @@ GOOD_NODE_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB1lJg0x8Wq3Qh
 
 def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Load the settings in a fresh interpreter, as a server would at start-up."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SECRETARIAT_") and k != "DATABASE_URL"}
-    clean.update({"SECRETARIAT_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "secretariat.config.settings"})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SECRETARIAT_") and k != "DATABASE_URL"
+    }
+    clean.update(
+        {
+            "SECRETARIAT_DATA_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "secretariat.config.settings",
+        }
+    )
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -53,7 +67,9 @@ def test_production_names_every_missing_safeguard(tmp_path: Path) -> None:
         ({"SECRETARIAT_DEMO": "1"}, "SECRETARIAT_DEMO is on"),
     ],
 )
-def test_production_refuses_each_unsafe_value(tmp_path: Path, override: dict[str, str], message: str) -> None:
+def test_production_refuses_each_unsafe_value(
+    tmp_path: Path, override: dict[str, str], message: str
+) -> None:
     env = {
         "SECRETARIAT_ENV": "production",
         "SECRETARIAT_SECRET_KEY": GOOD_KEY,

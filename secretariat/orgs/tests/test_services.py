@@ -202,7 +202,9 @@ def test_a_commune_admin_moved_with_their_subtree_still_sees_it(
 # --- merge --------------------------------------------------------------------------------------
 
 
-def test_merge_moves_children_and_people_and_revokes_grants(tree: dict[str, Unit], admin: Any, make_user: Any):
+def test_merge_moves_children_and_people_and_revokes_grants(
+    tree: dict[str, Unit], admin: Any, make_user: Any
+):
     secretary = make_user(
         "bi_thu", role="leader", unit=tree["commune_a"], position=(tree["commune_a"], "Bí thư")
     )

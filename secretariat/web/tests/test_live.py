@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import channel_layers, get_channel_layer
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
 from secretariat.audit import services as audit
-from secretariat.web.consumers import ACTIVITY_GROUP, ActivityConsumer
+from secretariat.web.consumers import ActivityConsumer
 
 REDIS_LAYER = {
     "default": {
@@ -36,21 +38,21 @@ def _record(actor: Any, unit: Any) -> int:
         return audit.record(actor=actor, action="test.event", unit=unit, data={"code": "x"}).seq
 
 
-async def _session(user: Any, seqs: list[tuple[int, str]]) -> list[dict[str, Any]]:
+async def _session(
+    user: Any, events: list[tuple[Any, Any]]
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Connect as `user`, record `events` (actor, unit) through the audit service, and collect
+    what the socket pushes."""
     communicator = WebsocketCommunicator(ActivityConsumer.as_asgi(), "/ws/activity/")
     communicator.scope["user"] = user
     connected, _ = await communicator.connect()
     assert connected
     received = [await communicator.receive_json_from(timeout=5)]
-    layer = get_channel_layer()
-    for seq, action in seqs:
-        await layer.group_send(
-            ACTIVITY_GROUP, {"type": "activity.event", "seq": seq, "action": action}
-        )
-    while not await communicator.receive_nothing(timeout=0.5):
+    seqs = [await database_sync_to_async(_record)(actor, unit) for actor, unit in events]
+    while not await communicator.receive_nothing(timeout=1):
         received.append(await communicator.receive_json_from(timeout=5))
     await communicator.disconnect()
-    return received
+    return seqs, received
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,10 +62,10 @@ def test_activity_pushes_only_visible_events(
     """A user receives their own new events and not another unit's."""
     alice = make_user("alice", position=(tree["cell_a"], "Đảng viên"))
     bob = make_user("bob", position=(tree["cell_b"], "Đảng viên"))
-    own = _record(alice, tree["cell_a"])
-    foreign = _record(bob, tree["cell_b"])
 
-    messages = async_to_sync(_session)(alice, [(own, "test.event"), (foreign, "test.event")])
+    (own, _foreign), messages = async_to_sync(_session)(
+        alice, [(alice, tree["cell_a"]), (bob, tree["cell_b"])]
+    )
 
     assert messages[0] == {"type": "hello", "username": "alice"}
     assert [m["seq"] for m in messages[1:]] == [own]
@@ -71,8 +73,6 @@ def test_activity_pushes_only_visible_events(
 
 @pytest.mark.django_db(transaction=True)
 def test_activity_refuses_anonymous(layer: str) -> None:
-    from django.contrib.auth.models import AnonymousUser
-
     async def connect() -> tuple[bool, Any]:
         communicator = WebsocketCommunicator(ActivityConsumer.as_asgi(), "/ws/activity/")
         communicator.scope["user"] = AnonymousUser()
