@@ -38,6 +38,15 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
+    @property
+    def object_summary(self) -> str:
+        """What the event is about, in the words an auditor recognises (a code, a user name)."""
+        data = self.data if isinstance(self.data, dict) else {}
+        for key in ("code", "username", "user", "name"):
+            if data.get(key):
+                return str(data[key])
+        return self.object_type
+
 
 class Checkpoint(models.Model):
     """A signed RFC 9162 tree head over the first `tree_size` events."""

@@ -60,22 +60,32 @@ def _ensure_units(spec: UnitSpec, parent: Unit | None, created: list[Unit]) -> U
 
 
 class _People:
-    """Generates Vietnamese names (Faker vi_VN, fixed seed) and unique usernames."""
+    """Vietnamese names in their real order (family, middle, given; Faker vi_VN supplies the
+    parts, with a fixed seed) and the usernames offices use: given name + initials (`hungnv`)."""
+
+    MALE_MIDDLE = ("Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Công")
+    FEMALE_MIDDLE = ("Thị", "Thu", "Ngọc", "Thanh", "Minh", "Kim")
 
     def __init__(self) -> None:
         self.faker = Faker("vi_VN")
         self.faker.seed_instance(2026)
         self.random = random.Random(2026)  # noqa: S311 (demo data, not security)
-        self.used: set[str] = set()
+        self.used: set[str] = {a.username for a in NAMED_ACCOUNTS}
 
     def next(self) -> tuple[str, str]:
-        while True:
-            full_name = self.faker.name()
-            base = ascii_slug(full_name)[:20] or "user"
-            username = f"{base}{self.random.randint(10, 99)}"
-            if username not in self.used:
-                self.used.add(username)
-                return username, full_name
+        family = self.faker.last_name()
+        if self.random.random() < 0.55:
+            middle, given = self.random.choice(self.MALE_MIDDLE), self.faker.first_name_male()
+        else:
+            middle, given = self.random.choice(self.FEMALE_MIDDLE), self.faker.first_name_female()
+        full_name = f"{family} {middle} {given}"
+        base = ascii_slug(given.split()[-1]) + ascii_slug(family)[:1] + ascii_slug(middle)[:1]
+        username, n = base, 1
+        while username in self.used:
+            n += 1
+            username = f"{base}{n}"
+        self.used.add(username)
+        return username, full_name
 
 
 def _staff_plan() -> list[tuple[str, str, str | None, bool]]:

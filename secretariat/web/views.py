@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,7 +12,19 @@ from django.utils.translation import gettext as _
 from secretariat.accounts import policy
 from secretariat.accounts import selectors as account_selectors
 from secretariat.accounts.models import User
+from secretariat.orgs.models import Unit
 from secretariat.audit.selectors import events_visible_to
+
+
+def scope_roots(units: Iterable[Unit]) -> list[tuple[Unit, int]]:
+    """The topmost units of a scope (ordered by path), each with how many scope units it heads."""
+    roots: list[tuple[Unit, int]] = []
+    for unit in units:
+        if roots and unit.path.startswith(roots[-1][0].path):
+            roots[-1] = (roots[-1][0], roots[-1][1] + 1)
+        else:
+            roots.append((unit, 1))
+    return roots
 
 
 @login_required
@@ -25,9 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "profile": profile,
             "recent_events": recent,
-            "scope_units": policy.units_in_scope(user, policy.Action.ORGS_VIEW).order_by("path")[
-                :20
-            ],
+            "scope_roots": scope_roots(
+                policy.units_in_scope(user, policy.Action.ORGS_VIEW).order_by("path")
+            ),
         },
     )
 
