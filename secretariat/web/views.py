@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from secretariat.accounts import policy
 from secretariat.accounts import selectors as account_selectors
 from secretariat.accounts.models import User
-from secretariat.orgs.models import Unit
 from secretariat.audit.selectors import events_visible_to
+from secretariat.orgs.models import Unit
 
 
 def scope_roots(units: Iterable[Unit]) -> list[tuple[Unit, int]]:
