@@ -38,6 +38,17 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: Any) -> Any:
+    """Tests read messages in the source language; `web/tests/test_languages.py` checks that
+    the configured default is Vietnamese and that every page is translated."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def tree(db: Any) -> dict[str, Any]:
     """province ─┬ office

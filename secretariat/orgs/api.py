@@ -136,6 +136,13 @@ def _referenced(user: Any, code: str, field: str) -> Unit:
         raise ValidationFailed(exc.message, field_errors={field: [exc.message]}) from exc
 
 
+def _require_manager(user: Any) -> None:
+    """Refuse callers who manage no unit at all before reading what their request names: they
+    learn nothing about the units a body refers to, and get 403 rather than a field error."""
+    if not access.can_manage_somewhere(user):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+
+
 @router.get("/units", response=list[UnitOut], summary="The units visible to the caller")
 def list_units(request: HttpRequest) -> list[dict[str, Any]]:
     units = list(selectors.units_visible_to(user=request.user))
@@ -150,6 +157,7 @@ def get_unit(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.post("/units", response={201: UnitDetailOut}, summary="Create a unit")
 def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Status[dict[str, Any]]:
+    _require_manager(request.user)
     parent = (
         _referenced(request.user, payload.parent_code, "parent_code")
         if payload.parent_code
@@ -186,6 +194,7 @@ def update_unit(request: HttpRequest, code: str, payload: UnitPatchIn) -> dict[s
 @router.post("/units/{code}/move", response=UnitDetailOut, summary="Move a unit and its subtree")
 def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any]:
     unit = selectors.unit_get(user=request.user, code=code)
+    access.require_manage(request.user, unit)
     new_parent = _referenced(request.user, payload.new_parent_code, "new_parent_code")
     unit = services.unit_move(actor=request.user, unit=unit, new_parent=new_parent)
     return _detail(request.user, unit)
@@ -194,6 +203,7 @@ def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> dict[str, Any
 @router.post("/units/{code}/merge", response=UnitDetailOut, summary="Merge a unit into another")
 def merge_unit(request: HttpRequest, code: str, payload: MergeIn) -> dict[str, Any]:
     source = selectors.unit_get(user=request.user, code=code)
+    access.require_manage(request.user, source)
     target = _referenced(request.user, payload.target_code, "target_code")
     services.unit_merge(
         actor=request.user,
@@ -228,8 +238,7 @@ def export_units(request: HttpRequest, fmt: io.Format = io.Format.CSV) -> HttpRe
 def import_units(
     request: HttpRequest, file: File[UploadedFile], fmt: Form[str] = ""
 ) -> dict[str, int]:
-    if not access.can_manage_somewhere(request.user):
-        raise PermissionDenied(_("You do not have permission to do this here."))
+    _require_manager(request.user)
     result = io.tree_import(
         actor=request.user,
         content=file.read(io.MAX_IMPORT_BYTES + 1),

@@ -78,6 +78,7 @@ def test_login_with_totp_then_switch_to_french(
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator(".userlink").inner_text() == "Clerk"
+    assert page.locator(".mainnav a").first.inner_text() == "Home"
 
     with page.expect_navigation():
         page.select_option("#language-select", "fr")
@@ -86,6 +87,11 @@ def test_login_with_totp_then_switch_to_french(
     # Still the home page, still signed in.
     assert page.locator(".userlink").inner_text() == "Clerk"
     assert page.locator("#recent-activity").count() == 1
+    # The page itself is in French: navigation, headings, the role name.
+    assert page.locator(".mainnav a").first.inner_text() == "Accueil"
+    assert "Organisation" in page.locator(".mainnav").inner_text()
+    assert page.get_by_role("heading", name="Mes rôles").count() == 1
+    assert "Agent du bureau d’ordre" in page.locator("[data-role=records_clerk]").inner_text()
 
 
 def test_register_a_security_key_then_sign_in_with_it(

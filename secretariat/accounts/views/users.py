@@ -61,6 +61,13 @@ def _target(request: HttpRequest, user_id: Any) -> User:
         raise Http404(str(exc.message)) from exc
 
 
+def _require_manager(request: HttpRequest) -> None:
+    """Refuse viewers who manage no account before validating their form: a 403, not a form
+    error about unit codes they could never use."""
+    if not policy.can(request.user, policy.Action.ACCOUNTS_MANAGE):
+        raise DjangoPermissionDenied(_("You do not have permission to do this here."))
+
+
 def _picker_units(request: HttpRequest) -> list[Any]:
     return list(selectors.units_for_picker(user=request.user).only("code", "name")[:PICKER_LIMIT])
 
@@ -245,6 +252,7 @@ def user_password_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
 @require_POST
 def user_position_add(request: HttpRequest, user_id: Any) -> HttpResponse:
     target = _target(request, user_id)
+    _require_manager(request)
     form = PositionAddForm(request.POST, actor=_actor(request))
     if form.is_valid():
         try:
@@ -287,6 +295,7 @@ def user_position_end(request: HttpRequest, user_id: Any, position_id: Any) -> H
 @require_POST
 def user_grant(request: HttpRequest, user_id: Any) -> HttpResponse:
     target = _target(request, user_id)
+    _require_manager(request)
     form = RoleGrantForm(request.POST, actor=_actor(request))
     if form.is_valid():
         try:

@@ -11,7 +11,8 @@
 (function () {
   "use strict";
 
-  var t = typeof window.gettext === "function" ? window.gettext : function (s) { return s; };
+  // Django's JavaScript catalogue (/i18n/catalog.js) defines gettext; without it, English.
+  var gettext = typeof window.gettext === "function" ? window.gettext : function (s) { return s; };
 
   function b64urlToBuffer(value) {
     var base64 = value.replace(/-/g, "+").replace(/_/g, "/");
@@ -43,7 +44,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.message || t("The server refused the request."));
+          throw new Error(data.message || gettext("The server refused the request."));
         }
         return data;
       });
@@ -141,7 +142,7 @@
     var button = event.currentTarget;
     var status = statusFor(button);
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      show(status, t("This browser does not support security keys."));
+      show(status, gettext("This browser does not support security keys."));
       return;
     }
     show(status, "");
@@ -154,8 +155,8 @@
       .catch(function (error) {
         // NotAllowedError: the user cancelled or the key timed out; say so plainly.
         var message = error && error.name === "NotAllowedError"
-          ? t("The security key operation was cancelled or timed out.")
-          : (error && error.message) || t("The security key operation failed.");
+          ? gettext("The security key operation was cancelled or timed out.")
+          : (error && error.message) || gettext("The security key operation failed.");
         show(status, message);
         button.disabled = false;
       });
