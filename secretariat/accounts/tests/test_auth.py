@@ -9,23 +9,17 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secretariat.accounts.models import User
 from secretariat.accounts.services import authentication as auth
 from secretariat.accounts.services import mfa
+from secretariat.accounts.tests.helpers import PASSWORD, code_for, english
 from secretariat.audit.models import AuditEvent
 
-PASSWORD = "correct horse battery staple"
 LOGIN = "/accounts/login/"
 MFA = "/accounts/login/mfa/"
 ENROL = "/accounts/login/enrol/"
-
-
-def code_for(device: TOTPDevice, drift: int = 0) -> str:
-    """The code an authenticator app shows now (drift=1: the next one, still accepted)."""
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
 
 
 def enrol_totp(user: User) -> tuple[TOTPDevice, list[str]]:
@@ -42,18 +36,6 @@ def post_password(client: Client, username: str, password: str = PASSWORD, **ext
 
 def actions() -> list[str]:
     return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
-
-
-def english(user: User) -> User:
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _english(settings: Any) -> None:
-    """Assertions read the English source strings, whatever translations exist."""
-    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

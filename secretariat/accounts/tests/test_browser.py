@@ -11,16 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secretariat.accounts.models import User, WebAuthnCredential
 from secretariat.accounts.services import mfa
+from secretariat.accounts.tests.helpers import PASSWORD, code_for
 from secretariat.audit.models import AuditEvent
 
 pytestmark = [pytest.mark.browser]
 
-PASSWORD = "correct horse battery staple"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -48,10 +46,6 @@ def page(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
         finally:
             context.close()
             browser.close()
-
-
-def code_for(device: TOTPDevice, drift: int = 0) -> str:
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
 
 
 def log_in_with_password(page: Any, base: str, username: str) -> None:

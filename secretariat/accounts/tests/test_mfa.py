@@ -7,33 +7,16 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from secretariat.accounts.models import User, WebAuthnCredential
 from secretariat.accounts.services import mfa
+from secretariat.accounts.tests.helpers import PASSWORD, code_for, english
 from secretariat.audit.models import AuditEvent
 from secretariat.core.errors import Conflict
 
-PASSWORD = "correct horse battery staple"
 SECURITY = "/accounts/security/"
 TOTP_PAGE = "/accounts/security/totp/"
-
-
-def code_for(device: TOTPDevice, drift: int = 0) -> str:
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
-
-
-def english(user: User) -> User:
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _english(settings: Any) -> None:
-    """Assertions read the English source strings, whatever translations exist."""
-    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

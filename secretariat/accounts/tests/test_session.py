@@ -10,22 +10,10 @@ from django.urls import reverse
 
 from secretariat.accounts.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
 from secretariat.accounts.models import User
+from secretariat.accounts.tests.helpers import PASSWORD, english
 from secretariat.core import clock
 
-PASSWORD = "correct horse battery staple"
 SECURITY = "/accounts/security/"
-
-
-def english(user: User) -> User:
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _english(settings: Any) -> None:
-    """Assertions read the English source strings, whatever translations exist."""
-    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

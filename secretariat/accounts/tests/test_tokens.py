@@ -12,21 +12,10 @@ from django.test import Client
 
 from secretariat.accounts import tokens
 from secretariat.accounts.models import ApiToken, User
+from secretariat.accounts.tests.helpers import english
 from secretariat.audit.models import AuditEvent
 
 ME = "/api/v1/me"
-
-
-def english(user: User) -> User:
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _english(settings: Any) -> None:
-    """Assertions read the English source strings, whatever translations exist."""
-    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
