@@ -31,6 +31,25 @@ def _fixture_teardown(self: TransactionTestCase) -> None:
 TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The live server's request threads can leave an idle PostgreSQL session behind, which
+    would stop the test database from being dropped at the end of the run."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 costs ~50 ms a hash by design; tests that are not about hashing use a fast one.

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import channel_layers, get_channel_layer
 from django.db import transaction
 
 from secretariat.audit import live, services
@@ -70,34 +70,64 @@ def test_data_is_stored_as_hashed(make_user: Callable[..., Any], tree: dict[str,
     assert services.verify_log().ok
 
 
-def _receive(layer: Any, channel: str) -> Any:
-    async def receive() -> Any:
-        # A timeout, so a message that never comes fails the test instead of hanging it.
-        return await asyncio.wait_for(layer.receive(channel), timeout=2)
-
-    return async_to_sync(receive)()
+@pytest.fixture(params=["memory", "redis"])
+def layer(request: pytest.FixtureRequest, settings: Any) -> Any:
+    backend = (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/12"]},
+        }
+        if request.param == "redis"
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+    settings.CHANNEL_LAYERS = {"default": backend}
+    channel_layers.backends = {}
+    yield get_channel_layer()
+    channel_layers.backends = {}
 
 
 def test_committed_event_is_published_to_the_activity_group(
-    db: Any, django_capture_on_commit_callbacks: Any
+    db: Any, layer: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(live.ACTIVITY_GROUP, channel)
-    try:
+    """One event loop for the whole exchange: a channel layer's receive buffers belong to it."""
+
+    async def receive(channel: str, timeout: float) -> Any:
+        try:
+            return await asyncio.wait_for(layer.receive(channel), timeout=timeout)
+        except TimeoutError:
+            return None
+
+    def record_uncommitted() -> tuple[AuditEvent, list[Callable[[], None]]]:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             with transaction.atomic():
                 event = services.record(actor=None, action="orgs.unit_created")
             live.flush()
-            # Nothing is sent before the commit.
-            assert layer.channels.get(channel) is None or layer.channels[channel].empty()
+        return event, callbacks
+
+    def commit(callbacks: list[Callable[[], None]]) -> None:
         for callback in callbacks:
             callback()
         live.flush()
-        message = _receive(layer, channel)
-    finally:
-        async_to_sync(layer.group_discard)(live.ACTIVITY_GROUP, channel)
-    assert message == {"type": "activity.event", "seq": event.seq, "action": "orgs.unit_created"}
+
+    async def scenario() -> tuple[AuditEvent, Any, Any]:
+        channel = await layer.new_channel()
+        await layer.group_add(live.ACTIVITY_GROUP, channel)
+        try:
+            event, callbacks = await sync_to_async(record_uncommitted)()
+            before_commit = await receive(channel, 0.3)
+            await sync_to_async(commit)(callbacks)
+            after_commit = await receive(channel, 2)
+        finally:
+            await layer.group_discard(live.ACTIVITY_GROUP, channel)
+        return event, before_commit, after_commit
+
+    event, before_commit, after_commit = async_to_sync(scenario)()
+    assert before_commit is None  # nothing is sent before the commit
+    assert after_commit == {
+        "type": "activity.event",
+        "seq": event.seq,
+        "action": "orgs.unit_created",
+    }
 
 
 def test_no_channel_layer_is_silently_skipped(

@@ -26,6 +26,9 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     huey.flush()
 
 
+# The job closes its database connection when done, as every Huey job must (djhuey's
+# `db_periodic_task`), so the test cannot run inside a rolled-back transaction.
+@pytest.mark.django_db(transaction=True)
 def test_checkpoint_job_goes_through_the_queue(
     queue: Any, tree: dict[str, Any], make_user: Any
 ) -> None:
