@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -126,6 +126,70 @@ def make_user(db: Any) -> Callable[..., Any]:
         return user
 
     return _make
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A page of Debian's headless Chromium, driven by Playwright (no downloaded browser)."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+    # test itself would otherwise be refused as "async unsafe".
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="en-US")
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(15_000)
+        try:
+            yield browser_page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db: Any) -> Iterator[str]:
+    """The ASGI application (HTTP and WebSockets) served by Uvicorn in a thread of this process,
+    so it shares the test database, like pytest-django's WSGI `live_server`. Its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from secretariat.config.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the ASGI test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -33,6 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)  # login_required
     profile = account_selectors.user_profile(user=user)
     recent = events_visible_to(user=user).order_by("-seq")[:15]
+    if request.GET.get("fragment") == "activity":
+        # The live-activity script reloads only this table.
+        return render(request, "web/_recent_activity.html", {"recent_events": recent})
     return render(
         request,
         "web/home.html",
