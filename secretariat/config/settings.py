@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "secretariat.orgs",
     "secretariat.accounts",
     "secretariat.audit",
+    "secretariat.documents",
     "secretariat.web",
     "secretariat.api",
     "secretariat.demo",
