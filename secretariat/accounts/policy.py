@@ -27,6 +27,13 @@ class Action(StrEnum):
     ACCOUNTS_VIEW = "accounts.view"
     ACCOUNTS_MANAGE = "accounts.manage"
     AUDIT_VIEW = "audit.view"
+    # Documents: read them, capture (upload) them, keep the registers (number, register,
+    # confidential entries, print). Administrators and auditors have none of these: they run the
+    # platform and read its log, not the documents.
+    DOCUMENTS_VIEW = "documents.view"
+    DOCUMENTS_CAPTURE = "documents.capture"
+    REGISTERS_VIEW = "registers.view"
+    REGISTERS_MANAGE = "registers.manage"
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -36,11 +43,23 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.UNIT_ADMIN: frozenset(
         {Action.ORGS_VIEW, Action.ORGS_MANAGE, Action.ACCOUNTS_VIEW, Action.ACCOUNTS_MANAGE}
     ),
-    Role.RECORDS_CLERK: frozenset({Action.ORGS_VIEW}),
-    Role.LEADER: frozenset({Action.ORGS_VIEW, Action.ACCOUNTS_VIEW}),
-    Role.SPECIALIST: frozenset({Action.ORGS_VIEW}),
-    Role.MEETING_SECRETARY: frozenset({Action.ORGS_VIEW}),
-    Role.MEMBER_RECORDS_OFFICER: frozenset({Action.ORGS_VIEW, Action.ACCOUNTS_VIEW}),
+    Role.RECORDS_CLERK: frozenset(
+        {
+            Action.ORGS_VIEW,
+            Action.DOCUMENTS_VIEW,
+            Action.DOCUMENTS_CAPTURE,
+            Action.REGISTERS_VIEW,
+            Action.REGISTERS_MANAGE,
+        }
+    ),
+    Role.LEADER: frozenset(
+        {Action.ORGS_VIEW, Action.ACCOUNTS_VIEW, Action.DOCUMENTS_VIEW, Action.REGISTERS_VIEW}
+    ),
+    Role.SPECIALIST: frozenset({Action.ORGS_VIEW, Action.DOCUMENTS_VIEW, Action.DOCUMENTS_CAPTURE}),
+    Role.MEETING_SECRETARY: frozenset({Action.ORGS_VIEW, Action.DOCUMENTS_VIEW}),
+    Role.MEMBER_RECORDS_OFFICER: frozenset(
+        {Action.ORGS_VIEW, Action.ACCOUNTS_VIEW, Action.DOCUMENTS_VIEW}
+    ),
     # Separation of duties: auditors read the log and the tree, and change nothing.
     Role.AUDITOR: frozenset({Action.ORGS_VIEW, Action.AUDIT_VIEW}),
 }

@@ -199,6 +199,20 @@ AUDIT_CHECKPOINT_FILE = DATA_DIR / "audit" / "checkpoints.log"
 AUDIT_TRUSTED_PUBLIC_KEYS = env.list("SECRETARIAT_AUDIT_TRUSTED_PUBLIC_KEYS", default=[])
 AUDIT_CHECKPOINT_MINUTES = env.int("SECRETARIAT_AUDIT_CHECKPOINT_MINUTES", default=15)
 
+# --- Documents --------------------------------------------------------------------------------
+# The node master key (32 bytes, base64) wraps every file's own AES-256-GCM key. Production must
+# provide it; development generates one under KEYS_DIR on first use.
+MASTER_KEY = env.str("SECRETARIAT_MASTER_KEY", default="")
+FILES_DIR = Path(env.str("SECRETARIAT_FILES_DIR", default=str(DATA_DIR / "files")))
+# Optional S3-compatible object store for the encrypted files (django-storages).
+FILES_S3_BUCKET = env.str("SECRETARIAT_FILES_S3_BUCKET", default="")
+FILES_S3_ENDPOINT = env.str("SECRETARIAT_FILES_S3_ENDPOINT", default="")
+MAX_UPLOAD_MB = env.int("SECRETARIAT_MAX_UPLOAD_MB", default=50)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+OCR_LANGUAGES = env.str("SECRETARIAT_OCR_LANGUAGES", default="vie+fra+eng")
+SOFFICE = env.str("SECRETARIAT_SOFFICE", default="soffice")
+
 # --- Background jobs and live updates -------------------------------------------------------
 REDIS_URL = env.str("SECRETARIAT_REDIS_URL", default="")
 if REDIS_URL:
@@ -242,6 +256,8 @@ if PRODUCTION:
         problems.append("SECRETARIAT_DEBUG is on")
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         problems.append("the database is SQLite: set DATABASE_URL to PostgreSQL")
+    if not MASTER_KEY:
+        problems.append("SECRETARIAT_MASTER_KEY (the master key that wraps file keys) is missing")
     if not NODE_SIGNING_KEY:
         problems.append("SECRETARIAT_NODE_SIGNING_KEY (the node's Ed25519 key, PEM) is missing")
     if DEMO:

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 GOOD_KEY = "k" * 64
+GOOD_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
 GOOD_NODE_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB1lJg0x8Wq3QhR0lKc0bmCm0V5yQ7Q1c4m0p1o2t3u4\n-----END PRIVATE KEY-----"
 
 
@@ -55,6 +56,7 @@ def test_production_names_every_missing_safeguard(tmp_path: Path) -> None:
         "SECRETARIAT_DEBUG is on",
         "the database is SQLite",
         "SECRETARIAT_NODE_SIGNING_KEY",
+        "SECRETARIAT_MASTER_KEY",
     ):
         assert expected in result.stderr
 
@@ -75,6 +77,7 @@ def test_production_refuses_each_unsafe_value(
         "SECRETARIAT_SECRET_KEY": GOOD_KEY,
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "SECRETARIAT_NODE_SIGNING_KEY": GOOD_NODE_KEY,
+        "SECRETARIAT_MASTER_KEY": GOOD_MASTER_KEY,
     }
     env.update(override)
     result = _start(tmp_path, **env)
@@ -89,6 +92,7 @@ def test_production_starts_when_everything_is_set(tmp_path: Path) -> None:
         SECRETARIAT_SECRET_KEY=GOOD_KEY,
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
         SECRETARIAT_NODE_SIGNING_KEY=GOOD_NODE_KEY,
+        SECRETARIAT_MASTER_KEY=GOOD_MASTER_KEY,
     )
     assert result.returncode == 0, result.stderr
 
