@@ -21,6 +21,9 @@ from secretariat.accounts.api import router as accounts_router
 from secretariat.accounts.tokens import BearerAuth
 from secretariat.audit.api import router as audit_router
 from secretariat.core.errors import DomainError
+from secretariat.documents.api import router as documents_router
+from secretariat.documents.api_registers import router as registers_router
+from secretariat.documents.api_search import router as search_router
 from secretariat.orgs.api import router as orgs_router
 
 api = NinjaAPI(
@@ -33,6 +36,9 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/audit", audit_router)
+api.add_router("/documents", documents_router)
+api.add_router("/registers", registers_router)
+api.add_router("/search", search_router)
 
 docs_view = partial(openapi_view, api=api)
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("secretariat.accounts.urls")),
     path("orgs/", include("secretariat.orgs.urls")),
     path("audit/", include("secretariat.audit.urls")),
+    path("documents/", include("secretariat.documents.urls")),
     path("", include("secretariat.web.urls")),
 ]
 

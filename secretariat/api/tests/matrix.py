@@ -12,6 +12,7 @@ inside objects and never outside ones. A last test checks that no URL escapes th
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -129,12 +130,18 @@ def build_ctx(tree: dict[str, Any], make_user: Any) -> Ctx:
 
 
 def case_modules() -> list[ModuleType]:
-    """Every installed app's `tests/matrix_cases.py`."""
+    """Every installed app's `tests/matrix_cases*.py` (one per part of a large app)."""
     modules = []
     for config in apps.get_app_configs():
-        name = f"{config.name}.tests.matrix_cases"
-        if find_spec(f"{config.name}.tests") is not None and find_spec(name) is not None:
-            modules.append(import_module(name))
+        package = f"{config.name}.tests"
+        spec = find_spec(package) if find_spec(config.name) is not None else None
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for info in sorted(
+            pkgutil.iter_modules(spec.submodule_search_locations), key=lambda m: m.name
+        ):
+            if info.name.startswith("matrix_cases"):
+                modules.append(import_module(f"{package}.{info.name}"))
     return modules
 
 

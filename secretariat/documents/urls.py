@@ -1,0 +1,11 @@
+"""Document pages: capture and reading (views.py), registers (views_registers.py), search
+(views_search.py)."""
+
+from . import views, views_registers, views_search
+
+app_name = "documents"
+urlpatterns = [
+    *views.urlpatterns,
+    *views_registers.urlpatterns,
+    *views_search.urlpatterns,
+]

@@ -1,0 +1,7 @@
+"""Pages (views_search)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
