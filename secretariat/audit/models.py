@@ -45,7 +45,17 @@ class AuditEvent(models.Model):
         for key in ("code", "username", "user", "name"):
             if data.get(key):
                 return str(data[key])
-        return self.object_type
+        return self.object_type_label
+
+    @property
+    def object_type_label(self) -> str:
+        """The object's kind in the reader's language ("user", "unit"), else its label."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
 
 
 class Checkpoint(models.Model):

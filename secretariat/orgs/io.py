@@ -281,7 +281,6 @@ def parse_rows(content: bytes, fmt: Format) -> tuple[list[ImportRow], _Problems,
     rows: list[ImportRow] = []
     first_line: dict[str, int] = {}
     for line, record in records:
-        before = len(problems.items)
         values = {c: _text(record.get(c), c, line, problems) for c in COLUMNS if c != "active"}
         fields: dict[str, Any] = {
             "name": values["name"],
@@ -311,8 +310,9 @@ def parse_rows(content: bytes, fmt: Format) -> tuple[list[ImportRow], _Problems,
             first_line[code] = line
         if code and code == parent_code:
             problems.add(line, _("A unit cannot be its own parent."))
-        if len(problems.items) == before:
-            rows.append(ImportRow(line, code, parent_code, fields))
+        # A line with field errors is still checked against the tree (unknown parent, scope,
+        # cycles), so that one reading of the file reports every problem of every line.
+        rows.append(ImportRow(line, code, parent_code, fields))
     if not records:
         problems.raise_if_any()
     return rows, problems, first_line

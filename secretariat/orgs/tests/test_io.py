@@ -191,3 +191,12 @@ def test_export_is_limited_to_the_scope_and_keeps_the_parent_code(
         filename="a.csv",
     )
     assert result.unchanged == 2
+
+
+def test_a_line_with_field_errors_is_still_checked_against_the_tree(tree: dict[str, Unit]):
+    with pytest.raises(ImportFailed) as info:
+        import_csv(HEADER + "000.09.01.T68,999.99.99.T68,Chi bộ X,,,spaceship,CB,true,,\n")
+    problems = " ".join(problems_of(info))
+    assert "spaceship" in problems
+    assert "999.99.99.T68" in problems
+    assert Unit.objects.filter(code="000.09.01.T68").count() == 0
