@@ -51,6 +51,35 @@ def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest, django_db_blocker: Any) -> None:
+    """Reference data loaded by data migrations (the document type catalogue) is wiped by the
+    flush after every transactional test; put it back before each test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    from secretariat.documents.catalogue import ensure_document_types
+
+    with django_db_blocker.unblock():
+        ensure_document_types()
+
+
+@pytest.fixture(scope="session")
+def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("secretariat-data")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings: Any, _data_dir: Any) -> None:
+    """Stored files, keys and the checkpoint log of tests go to a temporary folder, never to
+    the developer's var/."""
+    settings.FILES_DIR = _data_dir / "files"
+    settings.KEYS_DIR = _data_dir / "keys"
+    settings.AUDIT_CHECKPOINT_FILE = _data_dir / "audit" / "checkpoints.log"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 costs ~50 ms a hash by design; tests that are not about hashing use a fast one.
     `test_password_hashing_is_argon2` checks the real configuration."""

@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from secretariat.audit import services as audit
 from secretariat.core import clock
+from secretariat.core.locks import for_update
 from secretariat.orgs import hooks
 from secretariat.orgs.models import Unit
 
@@ -38,7 +39,7 @@ class AccountsAccessPolicy:
 
 class MovePeopleOnMerge:
     def on_merge(self, *, actor: Any | None, source: Unit, target: Unit) -> None:
-        positions = Position.objects.select_for_update().filter(unit=source, ended_on__isnull=True)
+        positions = for_update(Position.objects).filter(unit=source, ended_on__isnull=True)
         for position in positions.order_by("pk"):
             position.unit = target
             position.save(update_fields=["unit", "updated_at"])
@@ -52,7 +53,7 @@ class MovePeopleOnMerge:
         # Grants are revoked, not moved: a role on the source unit moved to the target would
         # silently widen its holder's scope to everything the target already contains. An
         # administrator grants roles on the merged unit deliberately.
-        grants = RoleGrant.objects.select_for_update().filter(unit=source, revoked_at__isnull=True)
+        grants = for_update(RoleGrant.objects).filter(unit=source, revoked_at__isnull=True)
         now = clock.now()
         for grant in grants.order_by("pk"):
             grant.revoked_at = now

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from secretariat.core import clock, keys
+from secretariat.core import clock, keys, locks
 from secretariat.core.canonical import canonical_json, digest
 from secretariat.core.context import current as current_context
 from secretariat.core.ids import uuid7
@@ -43,9 +43,8 @@ __all__ = [
     "verify_log",
 ]
 
-# Any constant: the key of the PostgreSQL advisory lock that serializes appends to the chain.
-_CHAIN_LOCK_KEY = 0x5EC2E7A2
-# Separate key: two checkpoint writers must not sign two different heads at once, but they
+# Appends are serialized by the node's write lock (core.locks), which every row-locking write
+# takes first too, so lock order is the same everywhere. Checkpoints use a separate key: two checkpoint writers must not sign two different heads at once, but they
 # need not block appenders.
 _CHECKPOINT_LOCK_KEY = 0x5EC2E7A3
 
@@ -121,7 +120,7 @@ def record(
     # JSON column would refuse it or read back differently.
     stored_data = json.loads(canonical_json(data)) if data else {}
 
-    _advisory_lock(_CHAIN_LOCK_KEY)
+    locks.serialize_writes()
     head = _chain_head()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     event = AuditEvent(

@@ -4,6 +4,8 @@ not code paths — an administrator may add types."""
 
 from __future__ import annotations
 
+from typing import Any
+
 # (code, Vietnamese name, State abbreviation, Party abbreviation)
 DOCUMENT_TYPES: list[tuple[str, str, str, str]] = [
     ("nghi_quyet", "Nghị quyết", "NQ", "NQ"),
@@ -40,3 +42,22 @@ DOCUMENT_TYPES: list[tuple[str, str, str, str]] = [
     ("thong_tri", "Thông tri", "", "TT"),
     ("quy_trinh", "Quy trình", "", "QTr"),
 ]
+
+
+def ensure_document_types(model: Any = None) -> None:
+    """Create or update the catalogue rows. The data migration passes its historical model;
+    tests call it after a flush has emptied the table."""
+    if model is None:
+        from .models import DocumentType
+
+        model = DocumentType
+    for ordering, (code, name, state, party) in enumerate(DOCUMENT_TYPES):
+        model.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "state_abbreviation": state,
+                "party_abbreviation": party,
+                "ordering": ordering,
+            },
+        )

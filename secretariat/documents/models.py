@@ -198,3 +198,32 @@ class RegisterEntry(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.register} #{self.number}"
+
+
+class SearchEntry(models.Model):
+    """The search index row of one document (documents/search/): the indexed text and copies of
+    the fields searches filter and sort on, so a search walks one table and its date indexes
+    (MEASURED.md). Written only by `search.index_document`. The engine-specific parts (FTS5 tables
+    on SQLite, tsvector columns on PostgreSQL) are added by the search migration."""
+
+    # An integer key: it is the FTS5 rowid on SQLite.
+    id = models.BigAutoField(primary_key=True)
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="search")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    doc_type = models.ForeignKey(
+        DocumentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    # The date users filter on: the date of issue, else the day the document was recorded.
+    doc_date = models.DateField()
+    title = models.TextField()
+    body = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["unit", "-created_at", "-id"], name="search_unit_newest"),
+            models.Index(fields=["-created_at", "-id"], name="search_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search {self.document_id}"

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from secretariat.audit import services as audit
 from secretariat.core import clock
+from secretariat.core.locks import for_update
 
 from . import access, hooks, selectors
 from .errors import ImportFailed, ImportProblem
@@ -443,7 +444,7 @@ def tree_import(*, actor: Any | None, content: bytes, fmt: str, filename: str) -
     # Lock every unit the file names, in primary-key order, before checking: the checks and the
     # writes then see the same tree.
     referenced = {r.code for r in rows} | {r.parent_code for r in rows if r.parent_code}
-    list(Unit.objects.select_for_update().filter(code__in=referenced).order_by("pk"))
+    list(for_update(Unit.objects).filter(code__in=referenced).order_by("pk"))
     existing, final_parent = _check_against_tree(
         rows, actor=actor, problems=problems, declared=declared
     )

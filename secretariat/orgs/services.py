@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from secretariat.audit import services as audit
 from secretariat.core import clock
 from secretariat.core.errors import Conflict, ValidationFailed
+from secretariat.core.locks import for_update
 
 from . import access, hooks
 from .models import Unit, UnitEvent, UnitEventKind, UnitKind
@@ -132,7 +133,7 @@ def _lock(*units: Unit) -> list[Unit]:
     """Lock the rows in primary-key order (no deadlock between two services) and return fresh
     copies in the order given: paths may have changed since the caller read them."""
     pks = {u.pk for u in units}
-    fresh = {u.pk: u for u in Unit.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
+    fresh = {u.pk: u for u in for_update(Unit.objects).filter(pk__in=pks).order_by("pk")}
     return [fresh[u.pk] for u in units]
 
 

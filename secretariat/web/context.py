@@ -13,6 +13,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [("web:home", _("Home"))]
+    if policy.can(user, policy.Action.DOCUMENTS_VIEW):
+        items.append(("documents:list", _("Documents")))
+        items.append(("documents:search", _("Search")))
+    if policy.can(user, policy.Action.REGISTERS_VIEW):
+        items.append(("documents:registers", _("Registers")))
     if policy.can(user, policy.Action.ORGS_VIEW):
         items.append(("orgs:tree", _("Organization")))
     if policy.can(user, policy.Action.ACCOUNTS_VIEW):

@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from secretariat.audit import services as audit
 from secretariat.core import clock
 from secretariat.core.errors import Conflict, NotFound, ValidationFailed
+from secretariat.core.locks import for_update
 
 from .. import passkeys, policy
 from ..models import RecoveryCode, User, WebAuthnCredential
@@ -294,7 +295,7 @@ def passkey_register_complete(
 
 @transaction.atomic(durable=True)
 def passkey_remove(*, actor: User, user: User, key_id: Any) -> None:
-    key = WebAuthnCredential.objects.select_for_update().filter(pk=key_id, user=user).first()
+    key = for_update(WebAuthnCredential.objects).filter(pk=key_id, user=user).first()
     if key is None:
         raise NotFound(_("This security key does not exist."))
     # A user whose role requires a second factor must keep one: removing the last one would
@@ -331,7 +332,7 @@ def passkey_authenticate_complete(
         challenge = _take_challenge(session, "authenticate")
         credential_id = passkeys.credential_id_of(credential)
         stored = (
-            WebAuthnCredential.objects.select_for_update()
+            for_update(WebAuthnCredential.objects)
             .filter(user=user, credential_id=credential_id)
             .first()
         )

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from secretariat.audit import services as audit
 from secretariat.core import clock
 from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
+from secretariat.core.locks import for_update
 from secretariat.orgs.models import Unit
 
 from .. import policy, selectors
@@ -350,7 +351,7 @@ def position_add(*, actor: User, user: User, unit: Unit, title: str, is_primary:
     """Give a user a (further) position in a unit of the actor's manage scope."""
     _require_user_in_manage_scope(actor, user)
     _require_unit_in_manage_scope(actor, unit)
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    for_update(User.objects).filter(pk=user.pk).first()
     return _add_position(actor=actor, user=user, unit=unit, title=title, is_primary=is_primary)
 
 
@@ -359,9 +360,7 @@ def position_end(*, actor: User, position: Position, ended_on: dt.date) -> Posit
     """End a position on a date (today or earlier); the user then no longer belongs there."""
     if not policy.can(actor, policy.Action.ACCOUNTS_MANAGE, position.unit):
         raise PermissionDenied(_("You may not manage users of this unit."))
-    position = (
-        Position.objects.select_for_update().select_related("user", "unit").get(pk=position.pk)
-    )
+    position = for_update(Position.objects).select_related("user", "unit").get(pk=position.pk)
     if position.ended_on is not None:
         raise Conflict(_("This position has already ended."))
     if ended_on > clock.today():
@@ -470,7 +469,7 @@ def role_grant(
         message = _("The end date cannot be in the past.")
         raise ValidationFailed(message, field_errors={"valid_until": [message]})
     # Lock the user row so that two identical grants submitted at once cannot both pass the check.
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    for_update(User.objects).filter(pk=user.pk).first()
     if _identical_active(user, role, unit, include_subtree) is not None:
         raise Conflict(_("The user already holds this role on this unit."))
     return _grant(
@@ -486,7 +485,7 @@ def role_grant(
 @transaction.atomic(durable=True)
 def role_revoke(*, actor: User, grant: RoleGrant) -> RoleGrant:
     """Revoke a grant now. Only who could have granted it may revoke it."""
-    grant = RoleGrant.objects.select_for_update().select_related("user", "unit").get(pk=grant.pk)
+    grant = for_update(RoleGrant.objects).select_related("user", "unit").get(pk=grant.pk)
     if actor.pk == grant.user_id:
         raise PermissionDenied(_("You cannot change your own roles."))
     if not policy.may_grant(actor, grant.role, grant.unit):
@@ -556,7 +555,7 @@ def role_ensure(
         raise ValidationFailed(message, field_errors={"role": [message]})
     if actor is not None and not policy.may_grant(actor, role, unit):
         raise PermissionDenied(_("You may not grant this role on this unit."))
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    for_update(User.objects).filter(pk=user.pk).first()
     existing = _identical_active(user, role, unit, include_subtree)
     if existing is not None:
         return existing

@@ -2,21 +2,11 @@
 
 from django.db import migrations
 
-from secretariat.documents.catalogue import DOCUMENT_TYPES
+from secretariat.documents.catalogue import ensure_document_types
 
 
 def load(apps, schema_editor):
-    DocumentType = apps.get_model("documents", "DocumentType")
-    for ordering, (code, name, state, party) in enumerate(DOCUMENT_TYPES):
-        DocumentType.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "state_abbreviation": state,
-                "party_abbreviation": party,
-                "ordering": ordering,
-            },
-        )
+    ensure_document_types(apps.get_model("documents", "DocumentType"))
 
 
 class Migration(migrations.Migration):

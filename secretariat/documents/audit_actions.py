@@ -1,0 +1,13 @@
+"""Audit actions recorded by documents and registers (see `secretariat.audit.labels`)."""
+
+from django.utils.translation import gettext_lazy as _
+
+LABELS = {
+    "documents.captured": _("Document captured"),
+    "documents.version_added": _("New version added"),
+    "documents.metadata_updated": _("Document details updated"),
+    "documents.ocr_done": _("Text recognised (OCR)"),
+    "documents.ocr_failed": _("Text recognition failed"),
+    "documents.register_opened": _("Register opened"),
+    "documents.document_registered": _("Document registered"),
+}

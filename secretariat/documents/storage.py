@@ -1,0 +1,312 @@
+"""Content-addressed, encrypted file storage.
+
+A file's identity is the SHA-256 of its plaintext. Each file is encrypted at rest with
+AES-256-GCM under its own random 256-bit key; that key is wrapped (AES-256-GCM too) by the node
+master key. The blob lives at `ab/cd/<sha256>` in a Django storage: a FileSystemStorage on
+`FILES_DIR` (written to a temporary file, then linked into place, so a reader never sees half a
+blob) or an S3-compatible store (django-storages) when `FILES_S3_BUCKET` is set.
+
+Blob layout (everything needed to read it back travels with it, so a blob left behind by a
+rolled-back transaction is reused, never overwritten, when the same content comes again):
+
+    b"SCF1" | master key id (16 ASCII) | wrapped file key (12 nonce + 32 key + 16 tag)
+            | 12-byte nonce | ciphertext + 16-byte GCM tag
+
+The GCM associated data binds the ciphertext to its SHA-256 and the wrapped key to the key id
+and the SHA-256, so a blob moved under another name or another key fails to open.
+
+Files are immutable: nothing here rewrites or deletes a blob that a StoredFile row points to.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
+from django.db import transaction
+
+from .models import StoredFile
+
+MAGIC = b"SCF1"
+KEY_ID_LENGTH = 16
+NONCE_LENGTH = 12
+WRAPPED_KEY_LENGTH = NONCE_LENGTH + 32 + 16
+HEADER_LENGTH = len(MAGIC) + KEY_ID_LENGTH + WRAPPED_KEY_LENGTH
+MASTER_KEY_FILE_NAME = "master.key"
+_generate_lock = threading.Lock()
+
+
+class FileIntegrityError(Exception):
+    """A stored blob is missing, was altered, or does not hash to its name. Not a user error:
+    it means the storage was tampered with or damaged, and is reported to the operators."""
+
+
+# --- The master key -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _load_master_key(configured: str, keys_dir: str) -> tuple[str, bytes]:
+    if configured.strip():
+        raw = _decode_key(configured.strip().encode("ascii"), source="SECRETARIAT_MASTER_KEY")
+    else:
+        path = Path(keys_dir) / MASTER_KEY_FILE_NAME
+        with _generate_lock:
+            if not path.exists():
+                _generate_into(path)
+        raw = _decode_key(path.read_bytes().strip(), source=str(path))
+    return master_key_id(raw), raw
+
+
+def _decode_key(encoded: bytes, *, source: str) -> bytes:
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except ValueError as exc:
+        raise ValueError(f"{source} is not base64") from exc
+    if len(raw) != 32:
+        raise ValueError(f"{source} must hold 32 bytes (base64), not {len(raw)}")
+    return raw
+
+
+def _generate_into(path: Path) -> None:
+    """Write a new random key, mode 0600, linked into place so two processes racing at first
+    start end up with the same key (like the node key in `core.keys`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(path.parent, 0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def master_key_id(raw: bytes) -> str:
+    """A short, stable name for a master key: 16 hex digits of SHA-256 over a label and it."""
+    return hashlib.sha256(b"secretariat-master-key:" + raw).hexdigest()[:KEY_ID_LENGTH]
+
+
+def master_key() -> tuple[str, bytes]:
+    """(key id, 32 raw bytes) of the node master key: from the settings in production, else
+    generated once under KEYS_DIR. Settings are read at call time (tests override them)."""
+    from django.conf import settings
+
+    return _load_master_key(str(settings.MASTER_KEY or ""), str(settings.KEYS_DIR))
+
+
+def _master_key_for(key_id: str) -> bytes:
+    current_id, raw = master_key()
+    if key_id != current_id:
+        # Key rotation would add retired keys here; until then an unknown id is a hard error.
+        raise FileIntegrityError(f"the file is wrapped by master key {key_id}, not {current_id}")
+    return raw
+
+
+# --- The storage backend ------------------------------------------------------------------
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """FileSystemStorage that never exposes a partly written file and never replaces one.
+
+    Django's own `_save` writes straight into the final name; a crash mid-write would leave a
+    truncated blob under a valid name. Here the bytes go to a temporary file in the same
+    directory, are fsync'ed, then hard-linked into place: `link` fails if the name exists, so
+    two writers of the same content cannot clobber each other."""
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        # Content-addressed names are final: same name = same content, never "name_x7Ab.pdf".
+        return name
+
+    def _save(self, name: str, content: Any) -> str:
+        full = Path(self.path(name))
+        full.parent.mkdir(parents=True, exist_ok=True)
+        tmp = full.with_name(f".{full.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in content.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, full)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return name
+
+
+@functools.lru_cache(maxsize=8)
+def _storage(files_dir: str, bucket: str, endpoint: str) -> Storage:
+    if bucket:
+        # Optional dependency, imported only when configured. S3 PUTs are atomic already.
+        from storages.backends.s3 import S3Storage
+
+        options: dict[str, Any] = {"bucket_name": bucket, "file_overwrite": True}
+        if endpoint:
+            options["endpoint_url"] = endpoint
+        storage: Storage = S3Storage(**options)
+        return storage
+    return AtomicFileSystemStorage(location=files_dir, file_permissions_mode=0o600)
+
+
+def blob_storage() -> Storage:
+    """The storage holding the encrypted blobs (settings read at call time)."""
+    from django.conf import settings
+
+    return _storage(
+        str(settings.FILES_DIR),
+        str(getattr(settings, "FILES_S3_BUCKET", "") or ""),
+        str(getattr(settings, "FILES_S3_ENDPOINT", "") or ""),
+    )
+
+
+def blob_name(sha256: str) -> str:
+    """The fan-out path of a blob: ab/cd/abcd…, so no directory holds millions of entries."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+# --- Encryption ---------------------------------------------------------------------------
+
+
+def _content_aad(sha256: str) -> bytes:
+    return b"secretariat-file-v1:" + sha256.encode("ascii")
+
+
+def _key_aad(key_id: str, sha256: str) -> bytes:
+    return b"secretariat-file-key-v1:" + key_id.encode("ascii") + b":" + sha256.encode("ascii")
+
+
+def _wrap(file_key: bytes, *, key_id: str, master: bytes, sha256: str) -> bytes:
+    nonce = secrets.token_bytes(NONCE_LENGTH)
+    return nonce + AESGCM(master).encrypt(nonce, file_key, _key_aad(key_id, sha256))
+
+
+def _unwrap(wrapped: bytes, *, key_id: str, sha256: str) -> bytes:
+    master = _master_key_for(key_id)
+    try:
+        return AESGCM(master).decrypt(
+            wrapped[:NONCE_LENGTH], wrapped[NONCE_LENGTH:], _key_aad(key_id, sha256)
+        )
+    except InvalidTag as exc:
+        raise FileIntegrityError(f"the key of file {sha256} does not unwrap") from exc
+
+
+def _seal(data: bytes, sha256: str) -> bytes:
+    key_id, master = master_key()
+    file_key = AESGCM.generate_key(bit_length=256)
+    nonce = secrets.token_bytes(NONCE_LENGTH)
+    ciphertext = AESGCM(file_key).encrypt(nonce, data, _content_aad(sha256))
+    wrapped = _wrap(file_key, key_id=key_id, master=master, sha256=sha256)
+    return MAGIC + key_id.encode("ascii") + wrapped + nonce + ciphertext
+
+
+def _parse_header(blob: bytes, sha256: str) -> tuple[str, bytes]:
+    if len(blob) < HEADER_LENGTH + NONCE_LENGTH + 16 or not blob.startswith(MAGIC):
+        raise FileIntegrityError(f"the blob of file {sha256} is not a sealed file")
+    key_id = blob[len(MAGIC) : len(MAGIC) + KEY_ID_LENGTH].decode("ascii", "replace")
+    wrapped = blob[len(MAGIC) + KEY_ID_LENGTH : HEADER_LENGTH]
+    return key_id, wrapped
+
+
+def _open_blob(blob: bytes, *, sha256: str, key_id: str, wrapped: bytes) -> bytes:
+    file_key = _unwrap(wrapped, key_id=key_id, sha256=sha256)
+    body = blob[HEADER_LENGTH:]
+    try:
+        data = AESGCM(file_key).decrypt(
+            body[:NONCE_LENGTH], body[NONCE_LENGTH:], _content_aad(sha256)
+        )
+    except InvalidTag as exc:
+        raise FileIntegrityError(f"file {sha256} was altered: its GCM tag does not verify") from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise FileIntegrityError(f"file {sha256} does not hash to its name")
+    return data
+
+
+def _read_blob(sha256: str) -> bytes:
+    storage = blob_storage()
+    name = blob_name(sha256)
+    try:
+        with storage.open(name, "rb") as handle:
+            blob: bytes = handle.read()
+    except FileNotFoundError as exc:
+        raise FileIntegrityError(f"the blob of file {sha256} is missing") from exc
+    return blob
+
+
+# --- Public API ---------------------------------------------------------------------------
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def store(data: bytes, *, content_type: str) -> StoredFile:
+    """Store `data` (once: same content, same row and blob) and return its StoredFile.
+
+    Runs in the caller's transaction. The blob is written first: if the transaction then rolls
+    back, the blob stays without a row and is reused by the next store of the same content
+    (its header carries its wrapped key), so no path ever holds two different encryptions."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("storage.store must run inside the transaction that uses the file")
+    sha256 = sha256_hex(data)
+    existing = StoredFile.objects.filter(sha256=sha256).first()
+    if existing is not None:
+        return existing
+    storage = blob_storage()
+    name = blob_name(sha256)
+    if not storage.exists(name):
+        storage.save(name, ContentFile(_seal(data, sha256)))
+    # Whatever blob is now at the name (ours, or an earlier writer's), the row must describe it.
+    blob = _read_blob(sha256)
+    key_id, wrapped = _parse_header(blob, sha256)
+    try:
+        _open_blob(blob, sha256=sha256, key_id=key_id, wrapped=wrapped)
+    except FileIntegrityError:
+        # An unreferenced, damaged blob (no row points to it): replace it. A referenced one is
+        # never rewritten — we only get here when no StoredFile row exists.
+        storage.delete(name)
+        storage.save(name, ContentFile(_seal(data, sha256)))
+        blob = _read_blob(sha256)
+        key_id, wrapped = _parse_header(blob, sha256)
+    stored, _created = StoredFile.objects.get_or_create(
+        sha256=sha256,
+        defaults={
+            "size": len(data),
+            "content_type": content_type,
+            "wrapped_key": wrapped,
+            "master_key_id": key_id,
+        },
+    )
+    return stored
+
+
+def open_plaintext(stored_file: StoredFile) -> bytes:
+    """The plaintext of a stored file, after checking its GCM tag and its SHA-256.
+    Raises FileIntegrityError when the blob is missing, altered or mislabelled."""
+    sha256 = stored_file.sha256
+    blob = _read_blob(sha256)
+    key_id, wrapped_in_blob = _parse_header(blob, sha256)
+    wrapped = bytes(stored_file.wrapped_key)
+    if key_id != stored_file.master_key_id or wrapped_in_blob != wrapped:
+        raise FileIntegrityError(f"the blob of file {sha256} is not the one recorded")
+    return _open_blob(blob, sha256=sha256, key_id=key_id, wrapped=wrapped)
+
+
+def blob_exists(stored_file: StoredFile) -> bool:
+    return bool(blob_storage().exists(blob_name(stored_file.sha256)))
