@@ -34,6 +34,11 @@ class Action(StrEnum):
     DOCUMENTS_CAPTURE = "documents.capture"
     REGISTERS_VIEW = "registers.view"
     REGISTERS_MANAGE = "registers.manage"
+    # Office work. Leaders instruct, approve and sign, and send directives; clerks present,
+    # number, seal, dispatch and keep the case files; specialists draft and handle tasks.
+    OFFICE_WORK = "office.work"  # see and act on the tasks and processes of one's units
+    OFFICE_INSTRUCT = "office.instruct"  # instruct incoming documents, approve drafts, directives
+    OFFICE_CLERK = "office.clerk"  # present, number, seal, dispatch, return, case files
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -50,12 +55,23 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.DOCUMENTS_CAPTURE,
             Action.REGISTERS_VIEW,
             Action.REGISTERS_MANAGE,
+            Action.OFFICE_WORK,
+            Action.OFFICE_CLERK,
         }
     ),
     Role.LEADER: frozenset(
-        {Action.ORGS_VIEW, Action.ACCOUNTS_VIEW, Action.DOCUMENTS_VIEW, Action.REGISTERS_VIEW}
+        {
+            Action.ORGS_VIEW,
+            Action.ACCOUNTS_VIEW,
+            Action.DOCUMENTS_VIEW,
+            Action.REGISTERS_VIEW,
+            Action.OFFICE_WORK,
+            Action.OFFICE_INSTRUCT,
+        }
     ),
-    Role.SPECIALIST: frozenset({Action.ORGS_VIEW, Action.DOCUMENTS_VIEW, Action.DOCUMENTS_CAPTURE}),
+    Role.SPECIALIST: frozenset(
+        {Action.ORGS_VIEW, Action.DOCUMENTS_VIEW, Action.DOCUMENTS_CAPTURE, Action.OFFICE_WORK}
+    ),
     Role.MEETING_SECRETARY: frozenset({Action.ORGS_VIEW, Action.DOCUMENTS_VIEW}),
     Role.MEMBER_RECORDS_OFFICER: frozenset(
         {Action.ORGS_VIEW, Action.ACCOUNTS_VIEW, Action.DOCUMENTS_VIEW}

@@ -24,6 +24,11 @@ from secretariat.core.errors import DomainError
 from secretariat.documents.api import router as documents_router
 from secretariat.documents.api_registers import router as registers_router
 from secretariat.documents.api_search import router as search_router
+from secretariat.office.api_directives import router as directives_router
+from secretariat.office.api_files import router as files_router
+from secretariat.office.api_incoming import router as incoming_router
+from secretariat.office.api_outgoing import router as outgoing_router
+from secretariat.office.api_tasks import router as tasks_router
 from secretariat.orgs.api import router as orgs_router
 
 api = NinjaAPI(
@@ -39,6 +44,11 @@ api.add_router("/audit", audit_router)
 api.add_router("/documents", documents_router)
 api.add_router("/registers", registers_router)
 api.add_router("/search", search_router)
+api.add_router("/office/tasks", tasks_router)
+api.add_router("/office/incoming", incoming_router)
+api.add_router("/office/outgoing", outgoing_router)
+api.add_router("/office/directives", directives_router)
+api.add_router("/office/files", files_router)
 
 docs_view = partial(openapi_view, api=api)
 

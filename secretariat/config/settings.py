@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "secretariat.accounts",
     "secretariat.audit",
     "secretariat.documents",
+    "secretariat.office",
     "secretariat.web",
     "secretariat.api",
     "secretariat.demo",

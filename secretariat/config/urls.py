@@ -14,6 +14,7 @@ urlpatterns = [
     path("orgs/", include("secretariat.orgs.urls")),
     path("audit/", include("secretariat.audit.urls")),
     path("documents/", include("secretariat.documents.urls")),
+    path("office/", include("secretariat.office.urls")),
     path("", include("secretariat.web.urls")),
 ]
 

@@ -1,0 +1,7 @@
+"""Office API (incoming)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["office"])

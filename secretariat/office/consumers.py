@@ -1,0 +1,1 @@
+"""WebSocket consumers of the office app (the directive acknowledgement matrix)."""

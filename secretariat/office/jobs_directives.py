@@ -1,0 +1,3 @@
+"""Huey jobs: directive escalations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Huey jobs: task reminders and escalations."""
+
+from __future__ import annotations

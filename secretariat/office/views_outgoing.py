@@ -1,0 +1,7 @@
+"""Office pages (outgoing)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
