@@ -12,14 +12,19 @@ from django.db import transaction
 from faker import Faker
 
 from secretariat.accounts import selectors as account_selectors
+from secretariat.accounts.models import User
 from secretariat.accounts.policy import MFA_REQUIRED_ROLES
 from secretariat.accounts.services import mfa as mfa_services
 from secretariat.accounts.services import users as user_services
 from secretariat.audit import services as audit_services
 from secretariat.core.errors import DomainError
+from secretariat.documents import services as document_services
+from secretariat.documents.models import Document
+from secretariat.documents.services import IncomingFile
 from secretariat.orgs import services as org_services
 from secretariat.orgs.models import Unit
 
+from .documents import DEMO_DOCUMENTS, render_pdf
 from .province import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
@@ -124,6 +129,24 @@ def _staff_plan() -> list[tuple[str, str, str | None, bool]]:
     return plan
 
 
+def _ensure_documents(units: dict[str, Unit]) -> int:
+    """Register the demo documents as incoming documents of the Provincial Committee Office,
+    captured by the clerk; skipped when that office already holds documents."""
+    office = units[NAMED_ACCOUNTS[1].unit_code]
+    if Document.objects.filter(unit=office).exists():
+        return 0
+    clerk = User.objects.get(username="clerk")
+    for number, demo in enumerate(DEMO_DOCUMENTS, start=1):
+        document_services.document_capture(
+            actor=clerk,
+            unit=office,
+            file=IncomingFile(name=f"van-ban-den-{number}.pdf", data=render_pdf(demo)),
+            run_ocr="now",
+            register_kind="incoming",
+        )
+    return len(DEMO_DOCUMENTS)
+
+
 def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Create the demo province, its officials and the demo accounts. Safe to run again."""
     if not settings.DEMO:
@@ -185,6 +208,7 @@ def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
                     actor=None, user=user, secret_base32=DEMO_TOTP_SECRET
                 )
     log(f"users: {len(accounts)} ({new_users} new)")
+    log(f"documents: {_ensure_documents(units)} new")
     checkpoint = audit_services.checkpoint_create()
     if checkpoint is not None:
         log(f"audit checkpoint: {checkpoint.tree_size} events, root {checkpoint.root_hash}")
