@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -16,6 +17,7 @@ from secretariat.core import clock
 
 from .models import ApiToken, User
 
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 TOKEN_PREFIX = "sct"  # noqa: S105 (a label, not a secret)
 
 
@@ -73,7 +75,10 @@ def token_authenticate(raw: str) -> User | None:
     now = clock.now()
     if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # A write per request would make every API read a write; a minute's precision is enough to
+    # tell an administrator whether a token is still in use.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 

@@ -90,3 +90,20 @@ def test_issue_token_command_refuses_an_unknown_user(db: Any) -> None:
         call_command("issue_token", "ghost")
     assert excinfo.value.returncode == 2
     assert "ghost" in str(excinfo.value)
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(member: User) -> None:
+    import datetime as dt
+
+    from secretariat.accounts.models import ApiToken
+    from secretariat.accounts.tokens import token_authenticate, token_issue
+
+    token, raw = token_issue(actor=member, user=member, name="reader")
+    assert token_authenticate(raw) == member
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+    assert token_authenticate(raw) == member
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first  # no write within the minute
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=5))
+    assert token_authenticate(raw) == member
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first - dt.timedelta(minutes=1)
