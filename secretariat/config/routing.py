@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from secretariat.office.consumers import DirectiveMatrixConsumer
 from secretariat.web.consumers import ActivityConsumer
 
 websocket_urlpatterns = [
     path("ws/activity/", ActivityConsumer.as_asgi()),
+    path("ws/office/directives/<uuid:directive_id>/", DirectiveMatrixConsumer.as_asgi()),
 ]

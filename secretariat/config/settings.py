@@ -214,6 +214,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 OCR_LANGUAGES = env.str("SECRETARIAT_OCR_LANGUAGES", default="vie+fra+eng")
 SOFFICE = env.str("SECRETARIAT_SOFFICE", default="soffice")
 
+# --- Office work ------------------------------------------------------------------------------
+# A task's assignee is reminded this many working days before its deadline.
+TASK_REMINDER_WORKING_DAYS = env.int("SECRETARIAT_TASK_REMINDER_WORKING_DAYS", default=1)
+# Reminders and escalations also go by e-mail when the user has an address. The embedded
+# default writes mails to files under var/mail instead of sending them.
+EMAIL_BACKEND = env.str(
+    "SECRETARIAT_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = env.str("SECRETARIAT_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("SECRETARIAT_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("SECRETARIAT_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("SECRETARIAT_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("SECRETARIAT_EMAIL_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("SECRETARIAT_EMAIL_FROM", default="secretariat@localhost")
+
 # --- Background jobs and live updates -------------------------------------------------------
 REDIS_URL = env.str("SECRETARIAT_REDIS_URL", default="")
 if REDIS_URL:

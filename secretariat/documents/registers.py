@@ -53,6 +53,7 @@ from secretariat.core.errors import Conflict, NotFound, ValidationFailed
 from secretariat.core.locks import for_update
 from secretariat.orgs.models import Unit
 
+from . import hooks
 from .models import (
     Confidentiality,
     Document,
@@ -339,6 +340,10 @@ def register_document(
         locked = for_update(Document.objects, of=("self",)).select_related("unit", "doc_type")
         current = locked.get(pk=document.pk)
         entry = _register_locked(actor=actor, document=current, kind=kind, on=registered_on)
+        # Higher layers (the office's incoming processing) act on the registration in its
+        # transaction: both exist or neither does (see hooks.py).
+        for hook in hooks.registration_hooks():
+            hook.on_registered(actor=actor, document=current, entry=entry, kind=kind)
     # The caller's object reflects what was written.
     document.number, document.notation = current.number, current.notation
     document.issued_on = current.issued_on

@@ -503,3 +503,46 @@ def version_run_ocr(*, version_id: Any) -> DocumentVersion | None:
         )
         _index(document)
     return locked
+
+
+def document_copy_to_unit(*, actor: Any | None, document: Document, unit: Unit) -> Document:
+    """The receiving unit's own document for an internal delivery: the same metadata and the same
+    stored files (content-addressed, so only rows are written). Each unit keeps its own registers
+    (Decree 30 Art. 22) and a document is registered once per kind, hence a document per unit.
+
+    Non-durable: runs inside the delivering service's transaction; audited there."""
+    copy = Document.objects.create(
+        unit=unit,
+        subject=document.subject,
+        doc_type=document.doc_type,
+        issuing_body=document.issuing_body or document.unit.name,
+        number=document.number,
+        notation=document.notation,
+        place=document.place,
+        issued_on=document.issued_on,
+        signer_name=document.signer_name,
+        signer_title=document.signer_title,
+        recipients=document.recipients,
+        urgency=document.urgency,
+        confidentiality=document.confidentiality,
+        page_count=document.page_count,
+        copies=document.copies,
+        due_on=document.due_on,
+        created_by=actor,
+    )
+    DocumentVersion.objects.bulk_create(
+        DocumentVersion(
+            document=copy,
+            number=version.number,
+            original_id=version.original_id,
+            original_name=version.original_name,
+            pdf_id=version.pdf_id,
+            text=version.text,
+            ocr_status=version.ocr_status,
+            ocr_error=version.ocr_error,
+            created_by=version.created_by,
+        )
+        for version in DocumentVersion.objects.filter(document=document).order_by("number")
+    )
+    _index(copy)
+    return copy

@@ -6,3 +6,12 @@ class OfficeConfig(AppConfig):
     name = "secretariat.office"
     label = "office"
     verbose_name = _("Office work")
+
+    def ready(self) -> None:
+        # Every incoming registration starts its processing (Decree 30 Art. 20-22); documents
+        # is the lower layer and calls us through its hook registry.
+        from secretariat.documents import hooks
+
+        from .services.incoming import registration_hook
+
+        hooks.register_registration_hook(registration_hook)

@@ -276,6 +276,28 @@ class ExternalDispatch(BaseModel):
     sent_at = models.DateTimeField(null=True, blank=True)
 
 
+class OutgoingDelivery(BaseModel):
+    """An outgoing document delivered to an internal unit, where it became an incoming document;
+    the recipient's confirmation that it deleted a recalled document (Art. 18)."""
+
+    process = models.ForeignKey(
+        OutgoingProcess, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    incoming = models.ForeignKey(
+        IncomingProcess, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recall_confirmed_at = models.DateTimeField(null=True, blank=True)
+    recall_confirmed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["process", "unit"], name="outgoing_delivery_unique")
+        ]
+
+
 # --- Directives -------------------------------------------------------------------------------
 
 

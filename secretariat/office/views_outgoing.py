@@ -1,7 +1,443 @@
-"""Office pages (outgoing)."""
+"""Outgoing pages under /office/outgoing/ (Decree 30 Art. 14, 18). Thin: parse a form, call
+`services.outgoing` or `selectors_outgoing`, render.
+
+A process outside the user's scope is a 404 (its existence is not revealed); an action the user
+may not take is a 403; an action the state does not allow, or bad input, comes back on the
+detail page with its message and status 409 / 400, never a 500.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from secretariat.accounts import policy
+from secretariat.accounts.models import User
+from secretariat.accounts.policy import Action
+from secretariat.core import errors
+from secretariat.documents import selectors as document_selectors
+from secretariat.documents.services import IncomingFile
+from secretariat.orgs.models import Unit
+
+from . import selectors_outgoing as selectors
+from .forms_outgoing import DispatchForm, DraftForm, FileForm, RecallForm, ReviewersForm, ReviewForm
+from .models import OutgoingProcess, OutgoingState
+from .services import outgoing as services
+
+
+def _incoming(upload: Any) -> IncomingFile:
+    return IncomingFile(
+        name=str(upload.name or ""),
+        data=upload.read(),
+        content_type=str(getattr(upload, "content_type", "") or ""),
+    )
+
+
+def _process_or_404(request: HttpRequest, process_id: UUID) -> OutgoingProcess:
+    try:
+        return selectors.outgoing_get(user=request.user, process_id=process_id)
+    except errors.NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+
+
+def _units_choices(units: Any) -> list[tuple[str, str]]:
+    return [(str(u.pk), f"{'— ' * (u.depth - 1)}{u.display_name} ({u.code})") for u in units]
+
+
+def _recipient_units(process: OutgoingProcess) -> Any:
+    return Unit.objects.filter(active=True).exclude(pk=process.unit_id).order_by("path")
+
+
+def _users(ids: list[str]) -> list[User]:
+    found = {str(u.pk): u for u in User.objects.filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _detail_context(request: HttpRequest, process: OutgoingProcess) -> dict[str, Any]:
+    try:
+        versions = list(
+            document_selectors.document_versions(user=request.user, document=process.document)
+        )
+    except errors.NotFound:
+        versions = []
+    actions = selectors.available_actions(user=request.user, process=process)
+    candidates = selectors.holders(Action.OFFICE_WORK, [process.unit])
+    return {
+        "process": process,
+        "document": process.document,
+        "versions": versions,
+        "circuit": selectors.review_circuit(process=process),
+        "current_step": selectors.current_step(process),
+        "deliveries": selectors.deliveries(process=process),
+        "external": list(process.external_dispatches.order_by("recipient_code")),
+        "corrections": selectors.corrections(process=process),
+        "actions": actions,
+        "is_sender": True,
+        "file_form": FileForm(),
+        "reviewers_form": ReviewersForm(reviewers=candidates) if "reviewers" in actions else None,
+        "review_form": ReviewForm(),
+        "dispatch_form": (
+            DispatchForm(units=_units_choices(_recipient_units(process)))
+            if "dispatch" in actions
+            else None
+        ),
+        "recall_form": RecallForm(),
+    }
+
+
+def _act(
+    request: HttpRequest,
+    process_id: UUID,
+    call: Callable[[OutgoingProcess], Any],
+    success: str,
+) -> HttpResponse:
+    """Run one transition; 403 when refused, the detail page with the message otherwise."""
+    process = _process_or_404(request, process_id)
+    try:
+        result = call(process)
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        process.refresh_from_db()
+        return render(
+            request,
+            "office/outgoing_detail.html",
+            _detail_context(request, process),
+            status=exc.status,
+        )
+    messages.success(request, success)
+    target = result if isinstance(result, OutgoingProcess) else process
+    return redirect("office:outgoing_detail", process_id=target.pk)
+
+
+@login_required
+@require_GET
+def outgoing_list(request: HttpRequest) -> HttpResponse:
+    if not policy.can(request.user, Action.OFFICE_WORK):
+        raise DjangoPermissionDenied
+    state = request.GET.get("state") or None
+    if state not in OutgoingState.values:
+        state = None
+    processes = list(selectors.outgoing_visible_to(user=request.user, state=state)[:100])
+    return render(
+        request,
+        "office/outgoing_list.html",
+        {
+            "processes": processes,
+            "states": OutgoingState.choices,
+            "state": state,
+            "can_draft": selectors.drafting_units(user=request.user).exists(),
+            "recalls": list(selectors.recalls_to_confirm(user=request.user)[:50]),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outgoing_create(request: HttpRequest) -> HttpResponse:
+    units = list(selectors.drafting_units(user=request.user))
+    if not units:
+        raise DjangoPermissionDenied
+    options: dict[str, Any] = {
+        "units": _units_choices(units),
+        "signers": selectors.holders(Action.OFFICE_INSTRUCT, units),
+        "reviewers": selectors.holders(Action.OFFICE_WORK, units),
+    }
+    if request.method == "GET":
+        form = DraftForm(**options)
+        return render(request, "office/outgoing_create.html", {"form": form})
+    form = DraftForm(request.POST, request.FILES, **options)
+    if not form.is_valid():
+        return render(request, "office/outgoing_create.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    unit = next(u for u in units if str(u.pk) == data["unit"])
+    try:
+        process = services.outgoing_draft(
+            actor=request.user,
+            unit=unit,
+            file=_incoming(data["file"]),
+            metadata={
+                "subject": data["subject"],
+                "doc_type": data["doc_type"].code,
+                "urgency": data["urgency"],
+                "recipients": data["recipients"],
+            },
+            signer=User.objects.get(pk=data["signer"]),
+            reviewers=_users(data["reviewers"]),
+        )
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        for field, field_messages in exc.field_errors.items():
+            for message in field_messages:
+                form.add_error(field if field in form.fields else None, str(message))
+        if not exc.field_errors:
+            form.add_error(None, str(exc.message))
+        return render(request, "office/outgoing_create.html", {"form": form}, status=400)
+    messages.success(request, _("The draft was created."))
+    return redirect("office:outgoing_detail", process_id=process.pk)
+
+
+@login_required
+@require_GET
+def outgoing_detail(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    try:
+        process = selectors.outgoing_get(user=request.user, process_id=process_id)
+    except errors.NotFound:
+        # A recipient unit sees the document it received and its recall, not the drafting
+        # unit's circuit.
+        try:
+            process = selectors.outgoing_received_get(user=request.user, process_id=process_id)
+        except errors.NotFound as exc:
+            raise Http404(str(exc.message)) from exc
+        mine = set(
+            policy.units_in_scope(request.user, Action.OFFICE_CLERK).values_list("pk", flat=True)
+        )
+        return render(
+            request,
+            "office/outgoing_detail.html",
+            {
+                "process": process,
+                "document": process.document,
+                "is_sender": False,
+                "deliveries": [
+                    d for d in selectors.deliveries(process=process) if d.unit_id in mine
+                ],
+            },
+        )
+    return render(request, "office/outgoing_detail.html", _detail_context(request, process))
+
+
+def _bad_form(form: Any) -> errors.ValidationFailed:
+    first = next(iter(form.errors.values()))[0] if form.errors else _("The request is not valid.")
+    return errors.ValidationFailed(first)
+
+
+@login_required
+@require_POST
+def outgoing_version(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    form = FileForm(request.POST, request.FILES)
+
+    def call(process: OutgoingProcess) -> Any:
+        if not form.is_valid():
+            raise _bad_form(form)
+        return services.outgoing_new_version(
+            actor=request.user, process=process, file=_incoming(form.cleaned_data["file"])
+        )
+
+    return _act(request, process_id, call, _("The new version was added."))
+
+
+@login_required
+@require_POST
+def outgoing_reviewers(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    ids = [str(v) for v in request.POST.getlist("reviewers")]
+
+    def call(process: OutgoingProcess) -> Any:
+        users = _users(ids)
+        if len(users) != len(ids):
+            raise errors.ValidationFailed(_("Unknown reviewer."))
+        return services.outgoing_set_reviewers(actor=request.user, process=process, reviewers=users)
+
+    return _act(request, process_id, call, _("The review circuit was saved."))
+
+
+@login_required
+@require_POST
+def outgoing_submit(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _act(
+        request,
+        process_id,
+        lambda p: services.outgoing_submit(actor=request.user, process=p),
+        _("The draft was submitted."),
+    )
+
+
+@login_required
+@require_POST
+def outgoing_review(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    form = ReviewForm(request.POST)
+
+    def call(process: OutgoingProcess) -> Any:
+        if not form.is_valid():
+            raise _bad_form(form)
+        return services.outgoing_review(
+            actor=request.user,
+            process=process,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+        )
+
+    return _act(request, process_id, call, _("Your opinion was recorded."))
+
+
+@login_required
+@require_POST
+def outgoing_approve(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _act(
+        request,
+        process_id,
+        lambda p: services.outgoing_approve(actor=request.user, process=p),
+        _("The draft was approved."),
+    )
+
+
+@login_required
+@require_POST
+def outgoing_sign(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _act(
+        request,
+        process_id,
+        lambda p: services.outgoing_sign(actor=request.user, process=p),
+        _("The document was signed."),
+    )
+
+
+@login_required
+@require_POST
+def outgoing_number(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _act(
+        request,
+        process_id,
+        lambda p: services.outgoing_number(actor=request.user, process=p),
+        _("The document was numbered."),
+    )
+
+
+@login_required
+@require_POST
+def outgoing_seal(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _act(
+        request,
+        process_id,
+        lambda p: services.outgoing_seal(actor=request.user, process=p),
+        _("The organization's signature was applied."),
+    )
+
+
+@login_required
+@require_POST
+def outgoing_dispatch(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    def call(process: OutgoingProcess) -> Any:
+        form = DispatchForm(request.POST, units=_units_choices(_recipient_units(process)))
+        if not form.is_valid():
+            raise _bad_form(form)
+        units = list(_recipient_units(process).filter(pk__in=form.cleaned_data["internal_units"]))
+        return services.outgoing_dispatch(
+            actor=request.user, process=process, internal_units=units, external_codes=form.codes()
+        )
+
+    return _act(request, process_id, call, _("The document was sent."))
+
+
+def _correction_view(
+    request: HttpRequest, process_id: UUID, service: Any, done: str
+) -> HttpResponse:
+    form = FileForm(request.POST, request.FILES)
+
+    def call(process: OutgoingProcess) -> Any:
+        if not form.is_valid():
+            raise _bad_form(form)
+        return service(
+            actor=request.user, process=process, file=_incoming(form.cleaned_data["file"])
+        )
+
+    return _act(request, process_id, call, done)
+
+
+@login_required
+@require_POST
+def outgoing_replace(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _correction_view(
+        request, process_id, services.outgoing_replace, _("The replacement draft was created.")
+    )
+
+
+@login_required
+@require_POST
+def outgoing_errata(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    return _correction_view(
+        request, process_id, services.outgoing_errata, _("The errata draft was created.")
+    )
+
+
+@login_required
+@require_POST
+def outgoing_recall(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    form = RecallForm(request.POST)
+
+    def call(process: OutgoingProcess) -> Any:
+        if not form.is_valid():
+            raise _bad_form(form)
+        return services.outgoing_recall(
+            actor=request.user, process=process, reason=form.cleaned_data["reason"]
+        )
+
+    return _act(request, process_id, call, _("The document was recalled."))
+
+
+@login_required
+@require_POST
+def outgoing_recall_confirm(request: HttpRequest, process_id: UUID, unit_id: UUID) -> HttpResponse:
+    try:
+        process = selectors.outgoing_received_get(user=request.user, process_id=process_id)
+    except errors.NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise Http404
+    try:
+        services.outgoing_recall_confirm(actor=request.user, process=process, unit=unit)
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("office:outgoing_detail", process_id=process.pk)
+    messages.success(request, _("The deletion was confirmed."))
+    return redirect("office:outgoing_detail", process_id=process.pk)
+
+
+_ACTIONS: list[tuple[str, Callable[..., HttpResponse]]] = [
+    ("version", outgoing_version),
+    ("reviewers", outgoing_reviewers),
+    ("submit", outgoing_submit),
+    ("review", outgoing_review),
+    ("approve", outgoing_approve),
+    ("sign", outgoing_sign),
+    ("number", outgoing_number),
+    ("seal", outgoing_seal),
+    ("dispatch", outgoing_dispatch),
+    ("replace", outgoing_replace),
+    ("errata", outgoing_errata),
+    ("recall", outgoing_recall),
+]
+
+urlpatterns: list[URLPattern] = [
+    path("outgoing/", outgoing_list, name="outgoing"),
+    path("outgoing/new/", outgoing_create, name="outgoing_create"),
+    path("outgoing/<uuid:process_id>/", outgoing_detail, name="outgoing_detail"),
+    *[
+        path(f"outgoing/<uuid:process_id>/{name}/", view, name=f"outgoing_{name}")
+        for name, view in _ACTIONS
+    ],
+    path(
+        "outgoing/<uuid:process_id>/recall/confirm/<uuid:unit_id>/",
+        outgoing_recall_confirm,
+        name="outgoing_recall_confirm",
+    ),
+]

@@ -1,28 +1,63 @@
-"""Navigation shown in the page layout, by the caller's roles."""
+"""Navigation shown in the page layout, by the caller's roles, in groups."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from secretariat.accounts import policy
+from secretariat.office import selectors_tasks
+
+Item = tuple[str, str | Promise]
+
+
+def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
+    can = policy.can
+    action = policy.Action
+    office: list[Item] = []
+    if can(user, action.OFFICE_WORK):
+        office += [("office:incoming", _("Incoming")), ("office:outgoing", _("Outgoing"))]
+    if selectors_tasks.may_see_tasks(user):
+        office.append(("office:tasks", _("Tasks")))
+    if can(user, action.OFFICE_WORK):
+        office += [
+            ("office:overdue", _("Deadlines")),
+            ("office:directives", _("Directives")),
+            ("office:files", _("Case files")),
+        ]
+    documents: list[Item] = []
+    if can(user, action.DOCUMENTS_VIEW):
+        documents += [("documents:list", _("Documents")), ("documents:search", _("Search"))]
+    if can(user, action.REGISTERS_VIEW):
+        documents.append(("documents:registers", _("Registers")))
+    platform: list[Item] = []
+    if can(user, action.ORGS_VIEW):
+        platform.append(("orgs:tree", _("Organization")))
+    if can(user, action.ACCOUNTS_VIEW):
+        platform.append(("accounts:users", _("Users")))
+    platform.append(("office:calendar", _("Calendar")))
+    audit_label = _("Audit log") if can(user, action.AUDIT_VIEW) else _("My activity")
+    platform += [("audit:events", audit_label), ("api-docs", _("API"))]
+    groups: list[tuple[str | Promise, list[Item]]] = [("", [("web:home", _("Home"))])]
+    groups += [
+        (title, items)
+        for title, items in (
+            (_("Office work"), office),
+            (_("Documents"), documents),
+            (_("Platform"), platform),
+        )
+        if items
+    ]
+    return groups
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    items = [("web:home", _("Home"))]
-    if policy.can(user, policy.Action.DOCUMENTS_VIEW):
-        items.append(("documents:list", _("Documents")))
-        items.append(("documents:search", _("Search")))
-    if policy.can(user, policy.Action.REGISTERS_VIEW):
-        items.append(("documents:registers", _("Registers")))
-    if policy.can(user, policy.Action.ORGS_VIEW):
-        items.append(("orgs:tree", _("Organization")))
-    if policy.can(user, policy.Action.ACCOUNTS_VIEW):
-        items.append(("accounts:users", _("Users")))
-    label = _("Audit log") if policy.can(user, policy.Action.AUDIT_VIEW) else _("My activity")
-    items.append(("audit:events", label))
-    items.append(("api-docs", _("API")))
-    return {"nav_items": items, "user_roles": sorted(policy.roles_of(user))}
+        return {"nav_groups": []}
+    return {
+        "nav_groups": _groups(user),
+        "user_roles": sorted(policy.roles_of(user)),
+        "unread_notifications": selectors_tasks.unread_count(user=user),
+    }

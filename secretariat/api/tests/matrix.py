@@ -12,6 +12,7 @@ inside objects and never outside ones. A last test checks that no URL escapes th
 
 from __future__ import annotations
 
+import dataclasses
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,10 +71,13 @@ class Case:
     shows: Callable[[Ctx, str], str] | None = None
     # Endpoints not tied to an object: only the "in" variant is meaningful.
     scoped: bool = True
+    # The module that declared the case: only its `setup` runs for it (set by `all_cases`).
+    origin: str = ""
 
 
-def build_ctx(tree: dict[str, Any], make_user: Any) -> Ctx:
-    """Actors with every role on commune A, targets inside and outside, then each app's setup."""
+def build_ctx(tree: dict[str, Any], make_user: Any, origins: set[str] | None = None) -> Ctx:
+    """Actors with every role on commune A, targets inside and outside, then the `setup` of the
+    case modules named in `origins` (all of them when None)."""
     units = dict(tree)
     # Second cells so that moves and merges have a legal target on each side.
     for side, parent in (("a2", "commune_a"), ("b2", "commune_b")):
@@ -123,6 +127,8 @@ def build_ctx(tree: dict[str, Any], make_user: Any) -> Ctx:
         client.force_login(user)
         c.clients[name] = client
     for module in case_modules():
+        if origins is not None and module.__name__ not in origins:
+            continue
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(c, make_user)
@@ -146,7 +152,11 @@ def case_modules() -> list[ModuleType]:
 
 
 def all_cases() -> list[Case]:
-    return [case for module in case_modules() for case in module.CASES]
+    return [
+        dataclasses.replace(case, origin=module.__name__)
+        for module in case_modules()
+        for case in module.CASES
+    ]
 
 
 def all_exempt() -> set[str]:

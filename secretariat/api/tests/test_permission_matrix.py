@@ -26,6 +26,7 @@ CASES = all_cases()
 
 @pytest.fixture
 def ctx(tree: dict[str, Any], make_user: Any) -> Ctx:
+    """The context with every app's objects (for the tests that walk all cases)."""
     return build_ctx(tree, make_user)
 
 
@@ -42,7 +43,9 @@ def _request(client: Client, case: Case, c: Ctx, side: str) -> Any:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.name}-{c.method}" for c in CASES])
-def test_matrix(case: Case, ctx: Ctx) -> None:
+def test_matrix(case: Case, tree: dict[str, Any], make_user: Any) -> None:
+    # Only the case's own module prepares objects: the matrix stays linear in the number of cases.
+    ctx = build_ctx(tree, make_user, origins={case.origin})
     problems: list[str] = []
     sides = ["in", "out"] if case.scoped else ["in"]
     for actor in ACTORS:
@@ -82,7 +85,10 @@ def test_matrix(case: Case, ctx: Ctx) -> None:
 def test_audit_page_shows_others_events_to_auditors_only(ctx: Ctx) -> None:
     """The audit page is open to all, but other people's events only to auditors in scope."""
     for actor in ACTORS:
-        body = ctx.clients[actor].get(reverse("audit:events")).content.decode()
+        # Filtered on each target's name: the apps' setups record many other events.
+        base = reverse("audit:events")
+        body = ctx.clients[actor].get(f"{base}?actor=target_in").content.decode()
+        body += ctx.clients[actor].get(f"{base}?actor=target_out").content.decode()
         inside = reverse("audit:event", args=[ctx.events["in"].id])
         outside = reverse("audit:event", args=[ctx.events["out"].id])
         assert outside not in body, actor
