@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .services.directives import MAX_ACKNOWLEDGE_HOURS, REPORT_MAX, TITLE_MAX
 
@@ -19,9 +20,11 @@ class DirectiveForm(forms.Form):
     """A new directive. The unit pickers list only the units where the leader may instruct."""
 
     unit = forms.ChoiceField(label=_("Sent by"))
-    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=TITLE_MAX)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
-    target = forms.ChoiceField(label=_("To"), help_text=_("The sending unit or a unit below it."))
+    target = forms.ChoiceField(
+        label=pgettext_lazy("unit", "To"), help_text=_("The sending unit or a unit below it.")
+    )
     include_subtree = forms.BooleanField(
         label=_("Also every active unit below the target"), required=False, initial=True
     )

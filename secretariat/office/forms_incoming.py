@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from secretariat.accounts.models import User
 from secretariat.orgs.models import Unit
@@ -77,7 +78,7 @@ class CaseFileOpenForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
     year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=9999)
     code = forms.CharField(label=_("File code"), max_length=30)
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=300)
     retention_years = forms.IntegerField(
         label=_("Retention (years; empty = permanent)"), min_value=1, required=False
     )

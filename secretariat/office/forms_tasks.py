@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import CalendarDayKind, TaskState
 
@@ -20,7 +21,7 @@ Choices = list[tuple[str, str]]
 
 class TaskCreateForm(forms.Form):
     unit = forms.ChoiceField(label=_("Unit"))
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=300)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -81,7 +82,7 @@ class AssigneeForm(forms.Form):
 
 
 class SubassignForm(AssigneeForm):
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("heading", "Title"), max_length=300)
     due_on = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
 
 
