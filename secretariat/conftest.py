@@ -147,8 +147,9 @@ def make_user(db: Any) -> Callable[..., Any]:
         password: str = "correct horse battery staple",
         position: tuple[Any, str] | None = None,
     ) -> Any:
+        # English like the tests' requests (notifications are written in the user's language).
         user = User.objects.create_user(
-            username=username, password=password, full_name=username.title()
+            username=username, password=password, full_name=username.title(), language="en"
         )
         if role is not None:
             RoleGrant.objects.create(user=user, role=role, unit=unit, include_subtree=subtree)
