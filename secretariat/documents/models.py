@@ -131,6 +131,8 @@ class DocumentVersion(BaseModel):
         max_length=16, choices=OcrStatus.choices, default=OcrStatus.NOT_NEEDED
     )
     ocr_error = models.TextField(blank=True)
+    # The report of the signature check made as the file entered (documents/signatures.py).
+    signature_check = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -39,6 +39,7 @@ from .models import (
     StoredFile,
     Urgency,
 )
+from .signatures import check_signatures
 from .suggest import suggest
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class _Prepared:
     ocr_error: str = ""
     pages: int | None = None
     suggested: dict[str, Any] = field(default_factory=dict)
+    signature_check: dict[str, Any] = field(default_factory=dict)
 
 
 # --- Validation ---------------------------------------------------------------------------
@@ -215,6 +217,8 @@ def _prepare(file: IncomingFile, *, run_ocr: RunOcr) -> _Prepared:
         text=text if not needs_ocr else "",
         ocr_status=OcrStatus.PENDING if needs_ocr else OcrStatus.NOT_NEEDED,
         pages=ocr.page_count(pdf),
+        # Checked on the file as received, before OCR rewrites the PDF (Art. 21.2).
+        signature_check=check_signatures(pdf),
     )
     if needs_ocr and run_ocr == "now":
         try:
@@ -282,6 +286,7 @@ def _store_version(
         text=prepared.text,
         ocr_status=prepared.ocr_status,
         ocr_error=prepared.ocr_error,
+        signature_check=prepared.signature_check,
         created_by=actor,
     )
 
