@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -13,6 +14,10 @@ from secretariat.accounts import policy
 from secretariat.accounts import selectors as account_selectors
 from secretariat.accounts.models import User
 from secretariat.audit.selectors import events_visible_to
+from secretariat.core import clock
+from secretariat.office.models import IncomingState, TaskState
+from secretariat.office.selectors_incoming import incoming_visible_to
+from secretariat.office.selectors_tasks import tasks_of_user
 from secretariat.orgs.models import Unit
 
 
@@ -33,6 +38,18 @@ def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)  # login_required
     profile = account_selectors.user_profile(user=user)
     recent = events_visible_to(user=user).order_by("-seq")[:15]
+    # The day's work: open tasks by deadline, documents presented to me, unread notifications.
+    my_tasks = (
+        tasks_of_user(user=user)
+        .filter(state__in=[TaskState.OPEN, TaskState.IN_PROGRESS])
+        .order_by(F("due_on").asc(nulls_last=True), "created_at")[:8]
+    )
+    presented = (
+        incoming_visible_to(user=user)
+        .filter(presented_to=user, state=IncomingState.PRESENTED)
+        .select_related("document")
+        .order_by("created_at")[:8]
+    )
     if request.GET.get("fragment") == "activity":
         # The live-activity script reloads only this table.
         return render(request, "web/_recent_activity.html", {"recent_events": recent})
@@ -42,6 +59,9 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "profile": profile,
             "recent_events": recent,
+            "my_tasks": my_tasks,
+            "presented": presented,
+            "today": clock.today(),
             "scope_roots": scope_roots(
                 policy.units_in_scope(user, policy.Action.ORGS_VIEW).order_by("path")
             ),

@@ -54,3 +54,27 @@ def test_home_requires_login(client: Any) -> None:
     response = client.get("/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_home_lists_my_open_tasks_and_what_was_presented_to_me(
+    tree: dict[str, Any], make_user: Any, client_for: Any
+) -> None:
+    import datetime as dt
+
+    from secretariat.office.models import Task
+
+    leader = make_user(
+        "boss", role="leader", unit=tree["office"], position=(tree["office"], "Chánh Văn phòng")
+    )
+    Task.objects.create(
+        unit=tree["office"],
+        title="Chuẩn bị báo cáo quý",
+        assignee=leader,
+        due_on=dt.date(2020, 1, 6),
+    )
+    Task.objects.create(unit=tree["office"], title="Việc đã xong", assignee=leader, state="done")
+    html = client_for(leader).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Chuẩn bị báo cáo quý" in html
+    assert "overdue" in html
+    assert "Việc đã xong" not in html
+    assert "Nothing waits for your instruction." in html
