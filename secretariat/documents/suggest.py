@@ -30,13 +30,18 @@ _ISSUER_FIXES = {"HDND": "HĐND", "DU": "ĐU", "DB": "ĐB", "DTN": "ĐTN", "DHDC
 _CELL_SPLIT = re.compile(r"\s{3,}")
 _ABBR = r"[A-Za-z][A-Za-z]{0,5}"
 # `Số: 12/QĐ-UBND`, `Số: 05/2026/NQ-HĐND`, `Số: 123/UBND-VP` (công văn: no type).
+# Tesseract sometimes reads the ố of `Số` as a digit (`S6 310-CV/TU`): a capital S followed by 0
+# or 6 is accepted as `Số` too.
+_SO = r"\b(?:so|(?-i:S)[06])"
 _STATE_NUMBER = re.compile(
-    r"\bso\s*:?\s*(?P<number>\d{1,6})\s*/\s*(?P<rest>(?:\d{4}\s*/\s*)?[A-Za-z][\w.]*(?:\s*-\s*[A-Za-z][\w.]*)+)",
+    _SO
+    + r"\s*:?\s*(?P<number>\d{1,6})\s*/\s*(?P<rest>(?:\d{4}\s*/\s*)?[A-Za-z][\w.]*(?:\s*-\s*[A-Za-z][\w.]*)+)",
     re.IGNORECASE,
 )
 # `Số 125-QĐ/TU`, `Số 12-NQ/BTV` (Party: hyphen, then the issuer after a slash).
 _PARTY_NUMBER = re.compile(
-    r"\bso\s*:?\s*(?P<number>\d{1,6})\s*-\s*(?P<type>"
+    _SO
+    + r"\s*:?\s*(?P<number>\d{1,6})\s*-\s*(?P<type>"
     + _ABBR
     + r")\s*/\s*(?P<issuer>[A-Za-z][\w/-]*)",
     re.IGNORECASE,

@@ -77,3 +77,19 @@ def test_unaccent_keeps_positions() -> None:
     text = "Lâm Đồng, ngày 12 tháng 3"
     assert len(unaccent(text)) == len(text)
     assert unaccent(text) == "Lam Dong, ngay 12 thang 3"
+
+
+def test_so_read_as_s6_by_ocr_still_gives_the_notation() -> None:
+    """Tesseract output seen on a real rendered scan: `Số` came out as `S6`."""
+    text = (
+        "TỈNH ỦY LÂM ĐỒNG                               DANG CONG SAN VIỆT NAM\n\n"
+        "    S6 310-CV/TU                              Lâm Đồng, ngày 20 tháng 11 năm 2026\n\n"
+        "                                      CÔNG VĂN\n"
+        "              V/v triển khai văn phòng điện tử trong các cơ quan đảng\n"
+    )
+    found = suggest(text)
+    assert (found["number"], found["notation"]) == ("310", "310-CV/TU")
+    assert found["issued_on"] == "2026-11-20"
+    assert found["doc_type"] == "cong_van"
+    # A lower-case "s6" in running text is not a number line.
+    assert "notation" not in suggest("mã s6 12-AB/CD trong nội dung\n")
