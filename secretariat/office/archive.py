@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from secretariat.core import clock
 from secretariat.documents import storage
-from secretariat.documents.models import DocumentVersion
+from secretariat.documents.selectors import document_versions
 
 from .models import CaseFile
 
@@ -69,11 +69,8 @@ def build_package(case_file: CaseFile, *, exported_by: str = "") -> bytes:
     for index, document in enumerate(members, start=1):
         folder = f"documents/{index:03d}-{document.pk}"
         versions = []
-        for version in (
-            DocumentVersion.objects.filter(document=document)
-            .select_related("original", "pdf")
-            .order_by("number")
-        ):
+        # The system reads (user=None): the caller checked the exporter's rights on the file.
+        for version in document_versions(user=None, document=document).order_by("number"):
             entry: dict[str, Any] = {
                 "number": version.number,
                 "created_at": _iso(version.created_at),
