@@ -551,3 +551,14 @@ def document_copy_to_unit(*, actor: Any | None, document: Document, unit: Unit) 
     )
     _index(copy)
     return copy
+
+
+def document_record_signer(*, document: Document, name: str, title: str) -> Document:
+    """Write who signed the document (Decree 30 Art. 8: the signer's title and name), as the
+    signing step of outgoing processing decides it. Non-durable: runs inside that step's
+    transaction, whose audit event names the signer."""
+    document.signer_name = name[:150]
+    document.signer_title = title[:150]
+    document.save(update_fields=["signer_name", "signer_title", "updated_at"])
+    _index(document)
+    return document

@@ -528,6 +528,14 @@ def outgoing_approve(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess
 # --- Signatures, number, dispatch -------------------------------------------------------------
 
 
+def _signer_title(signer: Any, unit: Unit) -> str:
+    """The signer's post as printed under the signature: the one held in the issuing unit,
+    else the primary one."""
+    positions = signer.positions.filter(ended_on__isnull=True)
+    position = positions.filter(unit=unit).first() or positions.filter(is_primary=True).first()
+    return position.title if position is not None else ""
+
+
 def outgoing_sign(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
     """The personal signature of the competent person (Art. 5, 13), made by the registered
     signature step (`office.hooks`). Then the clerks are told to number the document."""
@@ -545,6 +553,11 @@ def outgoing_sign(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
         locked.state = OutgoingState.SIGNED
         locked.signed_at = clock.now()
         locked.save(update_fields=["state", "signed_at", "updated_at"])
+        documents.document_record_signer(
+            document=locked.document,
+            name=actor.full_name or actor.username,
+            title=_signer_title(actor, locked.unit),
+        )
         _notify_clerks(
             locked.unit,
             _("A signed document is to be numbered and sent: %(subject)s")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from secretariat.accounts.models import Role
+from secretariat.accounts.models import Position, Role
 from secretariat.audit.models import AuditEvent
 from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
 from secretariat.documents.models import RegisterEntry
@@ -103,8 +103,17 @@ def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str
     assert Notification.objects.filter(user=p["signer"], message__contains="approval").exists()
 
     svc.outgoing_approve(actor=p["signer"], process=process)
+    Position.objects.create(
+        user=p["signer"], unit=p["signer"].role_grants.get().unit, title="Chánh Văn phòng"
+    )
     signed = svc.outgoing_sign(actor=p["signer"], process=process)
     assert signed.state == OutgoingState.SIGNED
+    signed.document.refresh_from_db()
+    # The signer's name and title are written on the document (Art. 8).
+    assert (signed.document.signer_name, signed.document.signer_title) == (
+        "Signer",
+        "Chánh Văn phòng",
+    )
     event = AuditEvent.objects.filter(action="office.outgoing_signed").get()
     assert event.data["method"] == "approval-record"
     assert "no digital signature" in event.data["note"]
