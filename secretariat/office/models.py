@@ -72,6 +72,7 @@ class IncomingState(models.TextChoices):
     DONE = "done", _("Done")
     RETURNED = "returned", _("Returned to the sender")
     FILED = "filed", _("Filed")
+    RECALLED = "recalled", _("Recalled by the sender")
 
 
 class IncomingProcess(BaseModel):

@@ -64,6 +64,7 @@ OPEN_STATES = frozenset(
 # Readable names of the audit actions recorded here (for `office/audit_actions.py`).
 AUDIT_LABELS: dict[str, str | Promise] = {
     "office.incoming_registered": _("Incoming document registered for processing"),
+    "office.incoming_recalled": _("Incoming document recalled by its sender"),
     "office.incoming_received": _("Document delivered to an internal unit"),
     "office.incoming_presented": _("Incoming document presented to the leader"),
     "office.incoming_instructed": _("Leader's instruction given"),
@@ -456,6 +457,30 @@ def incoming_return_nondurable(
         process=locked,
         before=before,
         data={"reason": clean_reason[:500]},
+    )
+    return locked
+
+
+def incoming_recalled_nondurable(
+    *, actor: Any, process: IncomingProcess, sender_notation: str
+) -> IncomingProcess:
+    """Close the processing of a document its sender recalled, once this unit's clerk confirmed
+    the deletion (Art. 18): whatever state it reached, it leaves the unit's work lists. The
+    register entry stays (Art. 22: the register records what arrived)."""
+    policy.require(actor, Action.OFFICE_CLERK, process.unit)
+    locked = _lock(process)
+    if locked.state == IncomingState.RECALLED:
+        return locked
+    before = _snapshot(locked)
+    locked.state = IncomingState.RECALLED
+    locked.closed_at = clock.now()
+    locked.save(update_fields=["state", "closed_at", "updated_at"])
+    _record(
+        actor=actor,
+        action="office.incoming_recalled",
+        process=locked,
+        before=before,
+        data={"sender_notation": sender_notation},
     )
     return locked
 

@@ -55,7 +55,7 @@ from ..models import (
     ReviewDecision,
     ReviewStep,
 )
-from .incoming import incoming_receive
+from .incoming import incoming_recalled_nondurable, incoming_receive
 from .notifications import notify
 
 IncomingFile = documents.IncomingFile
@@ -868,6 +868,10 @@ def outgoing_recall_confirm(
     delivery.recall_confirmed_at = clock.now()
     delivery.recall_confirmed_by = actor
     delivery.save(update_fields=["recall_confirmed_at", "recall_confirmed_by", "updated_at"])
+    if delivery.incoming is not None:
+        incoming_recalled_nondurable(
+            actor=actor, process=delivery.incoming, sender_notation=locked.document.notation
+        )
     notify(
         user=locked.drafter,
         message=str(

@@ -17,6 +17,7 @@ from secretariat.office import hooks
 from secretariat.office.models import (
     ExternalDispatch,
     IncomingProcess,
+    IncomingState,
     Notification,
     OutgoingKind,
     OutgoingProcess,
@@ -302,6 +303,12 @@ def test_recall_notifies_recipients_and_they_confirm(
     )
     assert delivery.recall_confirmed_by == p["clerk_a"]
     assert AuditEvent.objects.filter(action="office.outgoing_recall_confirmed").count() == 1
+    # The recipient's processing of the recalled document is closed; its register entry stays.
+    assert delivery.incoming is not None
+    delivery.incoming.refresh_from_db()
+    assert delivery.incoming.state == IncomingState.RECALLED
+    assert delivery.incoming.closed_at is not None
+    assert delivery.incoming.entry_id is not None
     with pytest.raises(Conflict, match="already"):
         svc.outgoing_recall_confirm(actor=p["clerk_a"], process=process, unit=tree["commune_a"])
 
