@@ -60,7 +60,7 @@ def _reference_data(request: pytest.FixtureRequest, django_db_blocker: Any) -> N
     if not uses_db:
         return
     from secretariat.documents.catalogue import ensure_document_types
-    from secretariat.office.workdays import ensure_calendar_days
+    from secretariat.office.holidays import ensure_calendar_days
 
     with django_db_blocker.unblock():
         ensure_document_types()

@@ -44,17 +44,10 @@ __all__ = [
 ]
 
 # Appends are serialized by the node's write lock (core.locks), which every row-locking write
-# takes first too, so lock order is the same everywhere. Checkpoints use a separate key: two checkpoint writers must not sign two different heads at once, but they
-# need not block appenders.
+# takes first too, so lock order is the same everywhere. Checkpoints use a separate key: two
+# checkpoint writers must not sign two different heads at once, but they need not block
+# appenders.
 _CHECKPOINT_LOCK_KEY = 0x5EC2E7A3
-
-
-def _advisory_lock(key: int) -> None:
-    # SQLite needs nothing here: every write transaction is IMMEDIATE (settings), so writers are
-    # already serialized by the database's write lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _chain_head() -> tuple[int, str] | None:
@@ -168,7 +161,7 @@ def checkpoint_create() -> Checkpoint | None:
     Not itself an audit event: it would add an event to the log it seals, so there would always
     be a new event and every run would sign a new head.
     """
-    _advisory_lock(_CHECKPOINT_LOCK_KEY)
+    locks.advisory_lock(_CHECKPOINT_LOCK_KEY)
     previous = Checkpoint.objects.order_by("-tree_size", "-signed_at").first()
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "id", "hash").first()
     if last is None:

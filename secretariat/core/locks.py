@@ -23,13 +23,19 @@ WRITE_LOCK_KEY = 0x5EC2E7A2
 _M = TypeVar("_M", bound=Model)
 
 
-def serialize_writes() -> None:
-    """Hold the node's write lock until the current transaction ends (re-entrant)."""
+def advisory_lock(key: int) -> None:
+    """Hold the PostgreSQL advisory lock `key` until the current transaction ends
+    (re-entrant). Nothing on SQLite, whose IMMEDIATE write transactions already serialize."""
     if not connection.in_atomic_block:
-        raise RuntimeError("serialize_writes must run inside a transaction")
+        raise RuntimeError("an advisory lock must be taken inside a transaction")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def serialize_writes() -> None:
+    """Hold the node's write lock until the current transaction ends (re-entrant)."""
+    advisory_lock(WRITE_LOCK_KEY)
 
 
 def for_update(queryset: QuerySet[_M] | Manager[_M], **options: Any) -> QuerySet[_M]:

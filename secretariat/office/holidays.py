@@ -9,6 +9,7 @@ compensate a bridge day.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 D = dt.date
 
@@ -47,3 +48,14 @@ CALENDAR_DAYS: list[tuple[dt.date, str, str]] = [
     (D(2027, 9, 2), "Quốc khánh", "holiday"),
     (D(2027, 9, 3), "Quốc khánh", "holiday"),
 ]
+
+
+def ensure_calendar_days(model: Any = None) -> None:
+    """Create or update the calendar rows. The data migration passes its historical model;
+    tests call it after a flush has emptied the table."""
+    if model is None:
+        from .models import CalendarDay
+
+        model = CalendarDay
+    for date, name, kind in CALENDAR_DAYS:
+        model.objects.update_or_create(date=date, defaults={"name": name, "kind": kind})

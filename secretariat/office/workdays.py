@@ -59,11 +59,3 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
         for i in range(1, (end - start).days + 1)
         if _is_working(start + dt.timedelta(days=i), overrides)
     )
-
-
-def ensure_calendar_days() -> None:
-    """Load the holiday data (tests call it after a flush emptied the table)."""
-    from .holidays import CALENDAR_DAYS
-
-    for date, name, kind in CALENDAR_DAYS:
-        CalendarDay.objects.update_or_create(date=date, defaults={"name": name, "kind": kind})

@@ -2,13 +2,11 @@
 
 from django.db import migrations
 
-from secretariat.office.holidays import CALENDAR_DAYS
+from secretariat.office.holidays import ensure_calendar_days
 
 
 def load(apps, schema_editor):
-    CalendarDay = apps.get_model("office", "CalendarDay")
-    for date, name, kind in CALENDAR_DAYS:
-        CalendarDay.objects.update_or_create(date=date, defaults={"name": name, "kind": kind})
+    ensure_calendar_days(apps.get_model("office", "CalendarDay"))
 
 
 class Migration(migrations.Migration):
