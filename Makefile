@@ -11,7 +11,8 @@ export SECRETARIAT_DATA_DIR ?= $(CURDIR)/var
 # Debian packages the platform and its tests use. Installed when missing and running as root;
 # otherwise the exact command is printed.
 APT_PACKAGES := gettext chromium fonts-dejavu-core tesseract-ocr tesseract-ocr-vie \
-	tesseract-ocr-fra tesseract-ocr-eng ghostscript poppler-utils libreoffice-writer-nogui unpaper pngquant
+	tesseract-ocr-fra tesseract-ocr-eng ghostscript poppler-utils libreoffice-writer-nogui unpaper pngquant \
+	softhsm2 opensc
 
 .PHONY: run test lint bench install system-packages assets messages migrate demo clean
 

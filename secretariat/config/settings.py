@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "secretariat.orgs",
     "secretariat.accounts",
     "secretariat.audit",
+    "secretariat.signing",
     "secretariat.documents",
     "secretariat.office",
     "secretariat.web",
@@ -213,6 +214,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 OCR_LANGUAGES = env.str("SECRETARIAT_OCR_LANGUAGES", default="vie+fra+eng")
 SOFFICE = env.str("SECRETARIAT_SOFFICE", default="soffice")
+
+# --- Digital signatures -----------------------------------------------------------------------
+# PAdES baseline level of every signature made here: B-B, B-T, B-LT or B-LTA.
+SIGNING_LEVEL = env.str("SECRETARIAT_SIGNING_LEVEL", default="B-T")
+# RFC 3161 time-stamp authority. Empty: the node's built-in authority (in-process for signing,
+# also served over HTTP at /signing/tsa for other clients).
+SIGNING_TSA_URL = env.str("SECRETARIAT_SIGNING_TSA_URL", default="")
+# The data center's HSM (PKCS#11 module, token label, PIN) for organization seals and
+# server-side personal keys. Empty module: keys of the demo live in sealed PKCS#12 files.
+SIGNING_PKCS11_MODULE = env.str("SECRETARIAT_SIGNING_PKCS11_MODULE", default="")
+SIGNING_HSM_TOKEN_LABEL = env.str("SECRETARIAT_SIGNING_HSM_TOKEN_LABEL", default="")
+SIGNING_HSM_PIN = env.str("SECRETARIAT_SIGNING_HSM_PIN", default="")
+# Public base URL of this node, printed in the QR code of visible signatures and in the CRL /
+# OCSP addresses of the certificates the built-in authority issues.
+PUBLIC_URL = env.str("SECRETARIAT_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Lifetime of the one-time URLs handed to the workstation signing agent.
+SIGNING_SESSION_MINUTES = env.int("SECRETARIAT_SIGNING_SESSION_MINUTES", default=5)
+# Loopback port on which the workstation signing agent listens for the web page.
+SIGNING_AGENT_PORT = env.int("SECRETARIAT_SIGNING_AGENT_PORT", default=8987)
+# Public verification page: uploads per client address per minute.
+SIGNING_VERIFY_PER_MINUTE = env.int("SECRETARIAT_SIGNING_VERIFY_PER_MINUTE", default=10)
 
 # --- Office work ------------------------------------------------------------------------------
 # A task's assignee is reminded this many working days before its deadline.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("secretariat.audit.urls")),
     path("documents/", include("secretariat.documents.urls")),
     path("office/", include("secretariat.office.urls")),
+    path("signing/", include("secretariat.signing.urls")),
     path("", include("secretariat.web.urls")),
 ]
 

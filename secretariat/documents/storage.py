@@ -20,7 +20,6 @@ Files are immutable: nothing here rewrites or deletes a blob that a StoredFile r
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
@@ -36,6 +35,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db import transaction
 
+from secretariat.core.keys import (  # noqa: F401  (re-exported for the store's readers)
+    MASTER_KEY_FILE_NAME,
+    _load_master_key,
+    master_key,
+    master_key_id,
+)
+
 from .models import StoredFile
 
 MAGIC = b"SCF1"
@@ -43,8 +49,6 @@ KEY_ID_LENGTH = 16
 NONCE_LENGTH = 12
 WRAPPED_KEY_LENGTH = NONCE_LENGTH + 32 + 16
 HEADER_LENGTH = len(MAGIC) + KEY_ID_LENGTH + WRAPPED_KEY_LENGTH
-MASTER_KEY_FILE_NAME = "master.key"
-_generate_lock = threading.Lock()
 
 
 class FileIntegrityError(Exception):
@@ -52,62 +56,7 @@ class FileIntegrityError(Exception):
     it means the storage was tampered with or damaged, and is reported to the operators."""
 
 
-# --- The master key -----------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def _load_master_key(configured: str, keys_dir: str) -> tuple[str, bytes]:
-    if configured.strip():
-        raw = _decode_key(configured.strip().encode("ascii"), source="SECRETARIAT_MASTER_KEY")
-    else:
-        path = Path(keys_dir) / MASTER_KEY_FILE_NAME
-        with _generate_lock:
-            if not path.exists():
-                _generate_into(path)
-        raw = _decode_key(path.read_bytes().strip(), source=str(path))
-    return master_key_id(raw), raw
-
-
-def _decode_key(encoded: bytes, *, source: str) -> bytes:
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except ValueError as exc:
-        raise ValueError(f"{source} is not base64") from exc
-    if len(raw) != 32:
-        raise ValueError(f"{source} must hold 32 bytes (base64), not {len(raw)}")
-    return raw
-
-
-def _generate_into(path: Path) -> None:
-    """Write a new random key, mode 0600, linked into place so two processes racing at first
-    start end up with the same key (like the node key in `core.keys`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(path.parent, 0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def master_key_id(raw: bytes) -> str:
-    """A short, stable name for a master key: 16 hex digits of SHA-256 over a label and it."""
-    return hashlib.sha256(b"secretariat-master-key:" + raw).hexdigest()[:KEY_ID_LENGTH]
-
-
-def master_key() -> tuple[str, bytes]:
-    """(key id, 32 raw bytes) of the node master key: from the settings in production, else
-    generated once under KEYS_DIR. Settings are read at call time (tests override them)."""
-    from django.conf import settings
-
-    return _load_master_key(str(settings.MASTER_KEY or ""), str(settings.KEYS_DIR))
+# --- The master key (kept in core.keys: it also seals the signing app's secrets) ------------
 
 
 def _master_key_for(key_id: str) -> bytes:

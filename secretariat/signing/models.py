@@ -1,0 +1,149 @@
+"""Trust store, the built-in certification and time-stamp authorities, signing credentials and
+the one-time sessions of the workstation signing agent (DOMAIN.md §4, DESIGN.md "Signing flows").
+
+Signing sits below `documents` (DESIGN.md layers): it signs and validates PDF *bytes*. The apps
+above decide which document version is signed and store the result.
+
+Secrets kept here (the CA's private key, demo PKCS#12 files) are sealed with the node master key
+(`core.keys.seal`), never stored in clear.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from secretariat.core.models import BaseModel
+from secretariat.orgs.models import Unit
+
+USER = settings.AUTH_USER_MODEL
+
+
+class AnchorKind(models.TextChoices):
+    ROOT = "root", _("Root certificate")
+    INTERMEDIATE = "intermediate", _("Intermediate certificate")
+
+
+class TrustAnchor(BaseModel):
+    """A certificate an administrator declared trusted (roots) or useful to build chains
+    (intermediates). Nothing is trusted implicitly: validation trusts exactly the active roots
+    here (the built-in CA's root is added here when it is created, like any other)."""
+
+    kind = models.CharField(max_length=16, choices=AnchorKind.choices)
+    certificate = models.BinaryField()  # DER
+    fingerprint = models.CharField(max_length=64, unique=True)  # SHA-256 of the DER, hex
+    subject = models.CharField(max_length=500)
+    issuer = models.CharField(max_length=500)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    active = models.BooleanField(default=True)
+    added_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "subject"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Authority(BaseModel):
+    """The node's built-in certification authority (one active row): issues certificates to
+    users and units, publishes CRLs, answers OCSP. Its key is sealed by the master key."""
+
+    name = models.CharField(max_length=200)
+    certificate = models.BinaryField()  # DER
+    sealed_key = models.BinaryField()  # PKCS#8 DER, sealed (core.keys.seal)
+    crl_number = models.PositiveBigIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CredentialPurpose(models.TextChoices):
+    PERSONAL = "personal", _("Personal signature")
+    SEAL = "seal", _("Organization seal")
+    TIMESTAMP = "timestamp", _("Time-stamp authority")
+
+
+class KeyBackend(models.TextChoices):
+    PKCS11 = "pkcs11", _("PKCS#11 device (HSM or token on the server)")
+    WORKSTATION = "workstation", _("USB token on the official's workstation")
+    PKCS12 = "pkcs12", _("Encrypted PKCS#12 file (demo only)")
+
+
+class Credential(BaseModel):
+    """A certificate and where its private key is. A personal credential belongs to a user, a
+    seal to a unit, the time-stamp authority's to nobody. `issued_here` marks certificates of
+    the built-in authority (which can revoke them); others were imported (e.g. the Government
+    Cipher Committee's certificate on an official's token)."""
+
+    purpose = models.CharField(max_length=16, choices=CredentialPurpose.choices)
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="signing_credentials"
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="signing_credentials"
+    )
+    certificate = models.BinaryField()  # DER
+    fingerprint = models.CharField(max_length=64, unique=True)
+    serial = models.CharField(max_length=64)  # hex
+    subject = models.CharField(max_length=500)
+    issuer = models.CharField(max_length=500)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    backend = models.CharField(max_length=16, choices=KeyBackend.choices)
+    pkcs11_token_label = models.CharField(max_length=64, blank=True)
+    pkcs11_key_label = models.CharField(max_length=64, blank=True)
+    sealed_pkcs12 = models.BinaryField(null=True, blank=True)  # PKCS#12, sealed; demo only
+    issued_here = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(user__isnull=False) & models.Q(unit__isnull=False)),
+                name="signing_credential_one_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SessionMode(models.TextChoices):
+    PDF = "pdf", _("The agent downloads the PDF and uploads it signed")
+    DIGEST = "digest", _("The PDF stays on the server; the agent signs its digest")
+
+
+class SigningSession(BaseModel):
+    """One signature by the workstation agent: one-time, short-lived, bound to a user and to
+    what is signed (`purpose` + `subject_id`, e.g. "office.outgoing.personal" and a process id).
+    The URLs handed to the agent carry a random token whose SHA-256 is stored here; the upload
+    is accepted once. The app that opened the session is told of the result through the handler
+    it registered for `purpose` (signing/hooks.py)."""
+
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    mode = models.CharField(max_length=8, choices=SessionMode.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=200)
+    pdf = models.BinaryField()  # the PDF to sign (mode pdf) or the prepared PDF (mode digest)
+    prepared = models.JSONField(default=dict, blank=True)  # deferred-signing state, mode digest
+    expires_at = models.DateTimeField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.subject_id}"
