@@ -39,14 +39,29 @@ class Action(StrEnum):
     OFFICE_WORK = "office.work"  # see and act on the tasks and processes of one's units
     OFFICE_INSTRUCT = "office.instruct"  # instruct incoming documents, approve drafts, directives
     OFFICE_CLERK = "office.clerk"  # present, number, seal, dispatch, return, case files
+    # Signatures: the trust store (on the root unit: node-wide), the built-in authority's
+    # certificates and the credentials of the users and units of one's scope.
+    SIGNING_MANAGE = "signing.manage"
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
-        {Action.ORGS_VIEW, Action.ORGS_MANAGE, Action.ACCOUNTS_VIEW, Action.ACCOUNTS_MANAGE}
+        {
+            Action.ORGS_VIEW,
+            Action.ORGS_MANAGE,
+            Action.ACCOUNTS_VIEW,
+            Action.ACCOUNTS_MANAGE,
+            Action.SIGNING_MANAGE,
+        }
     ),
     Role.UNIT_ADMIN: frozenset(
-        {Action.ORGS_VIEW, Action.ORGS_MANAGE, Action.ACCOUNTS_VIEW, Action.ACCOUNTS_MANAGE}
+        {
+            Action.ORGS_VIEW,
+            Action.ORGS_MANAGE,
+            Action.ACCOUNTS_VIEW,
+            Action.ACCOUNTS_MANAGE,
+            Action.SIGNING_MANAGE,
+        }
     ),
     Role.RECORDS_CLERK: frozenset(
         {
