@@ -30,6 +30,9 @@ from secretariat.office.api_incoming import router as incoming_router
 from secretariat.office.api_outgoing import router as outgoing_router
 from secretariat.office.api_tasks import router as tasks_router
 from secretariat.orgs.api import router as orgs_router
+from secretariat.signing.api_agent import router as signing_agent_router
+from secretariat.signing.api_pki import router as signing_pki_router
+from secretariat.signing.api_verify import router as signing_verify_router
 
 api = NinjaAPI(
     title="Secretariat API",
@@ -49,6 +52,9 @@ api.add_router("/office/incoming", incoming_router)
 api.add_router("/office/outgoing", outgoing_router)
 api.add_router("/office/directives", directives_router)
 api.add_router("/office/files", files_router)
+api.add_router("/signing", signing_pki_router)
+api.add_router("/signing/verify", signing_verify_router)
+api.add_router("/signing/agent", signing_agent_router)
 
 docs_view = partial(openapi_view, api=api)
 

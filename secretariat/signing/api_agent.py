@@ -1,0 +1,5 @@
+"""API of the signing app (agent)."""
+
+from ninja import Router
+
+router = Router(tags=["signing"])

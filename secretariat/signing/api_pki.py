@@ -1,0 +1,5 @@
+"""API of the signing app (pki)."""
+
+from ninja import Router
+
+router = Router(tags=["signing"])
