@@ -147,3 +147,31 @@ class SigningSession(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.purpose}:{self.subject_id}"
+
+
+class StampKind(models.TextChoices):
+    PERSONAL = "personal", _("Personal signature")
+    SEAL = "seal", _("Organization seal")
+
+
+class StampPlacement(BaseModel):
+    """Where the visible signature goes, per document type (its code, e.g. "QĐ"; empty: every
+    type without its own row). Coordinates in PDF points from the page's bottom left; page
+    numbers from 1, negative from the end (-1: the last page). The seal has no row of its own
+    by default: it covers the left third of the personal signature (DOMAIN.md §4)."""
+
+    document_type = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=16, choices=StampKind.choices, default=StampKind.PERSONAL)
+    page = models.SmallIntegerField(default=-1)
+    x = models.FloatField()
+    y = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "kind"], name="signing_one_placement")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type or '*'} {self.kind}"
