@@ -160,6 +160,23 @@ def make_user(db: Any) -> Callable[..., Any]:
     return _make
 
 
+@pytest.fixture
+def totp_code(db: Any) -> Callable[[Any], str]:
+    """totp_code(user): a valid, unused code of the user's authenticator app (second-factor
+    confirmations of signatures); see accounts/tests/totp.py."""
+    from secretariat.accounts.tests.totp import next_code
+
+    return next_code
+
+
+@pytest.fixture
+def give_certificate(db: Any) -> Callable[..., Any]:
+    """give_certificate(user=u) / give_certificate(unit=u): see signing/tests/factories.py."""
+    from secretariat.signing.tests.factories import give_certificate
+
+    return give_certificate
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 LABELS = {
     "documents.captured": _("Document captured"),
     "documents.version_added": _("New version added"),
+    "documents.version_signed": _("Signed version kept"),
     "documents.metadata_updated": _("Document details updated"),
     "documents.ocr_done": _("Text recognised (OCR)"),
     "documents.ocr_failed": _("Text recognition failed"),

@@ -4,9 +4,11 @@ The columns follow the registers of Appendix IV as DOMAIN.md describes them — 
 against the official text, and said so in the printed output. Column headings are the legal
 form's Vietnamese text, whatever the UI language; the words around them are translated.
 
-Columns without a field in the records app (receiving unit or person, drafting unit, keeper of
-the file copy, date sent) print empty: the office app fills them when it tracks hand-over and
-sending. A confidential (secret series) entry prints only what the clerk entered: there is no
+The columns that are not the document's metadata come from the entry (`registers.py`): the
+drafting unit and the keeper of the file copy (written at registration of an outgoing document
+drafted on the platform), the date sent (written by the office's dispatch), the receiving unit
+or person (written by the office when the leader instructs). Until then they print empty, as on
+paper. A confidential (secret series) entry prints only what the clerk entered: there is no
 content to print.
 """
 
@@ -89,10 +91,6 @@ _URGENCY_MARKS: dict[str, str] = {
 }
 
 
-def _empty(entry: RegisterEntry) -> Value:
-    return None
-
-
 # Appendix IV [unverified]: incoming — date received, incoming number, author / sender, number
 # and notation, document date, type and subject, receiving unit or person, due date, notes.
 INCOMING_COLUMNS = [
@@ -102,23 +100,24 @@ INCOMING_COLUMNS = [
     Column("Số, ký hiệu", 17, lambda e: e.notation),
     Column("Ngày tháng", 13, lambda e: e.document.issued_on),
     Column("Tên loại và trích yếu nội dung", 40, _type_and_subject),
-    Column("Đơn vị hoặc người nhận", 20, _empty),
+    Column("Đơn vị hoặc người nhận", 20, lambda e: e.handled_by),
     Column("Hạn giải quyết", 17, lambda e: e.document.due_on),
     Column("Ghi chú", 14, _notes),
 ]
 
 # Outgoing — number and notation, date, type and subject, signer, recipients, drafting unit,
 # keeper of the file copy, number of copies, date sent, notes.
+# Date columns are wide enough for dd/mm/yyyy on one line of the PDF at 8 pt.
 OUTGOING_COLUMNS = [
     Column("Số, ký hiệu văn bản", 19, lambda e: e.notation),
-    Column("Ngày tháng văn bản", 13, lambda e: e.document.issued_on),
-    Column("Tên loại và trích yếu nội dung", 36, _type_and_subject),
+    Column("Ngày tháng văn bản", 15, lambda e: e.document.issued_on),
+    Column("Tên loại và trích yếu nội dung", 32, _type_and_subject),
     Column("Người ký", 16, lambda e: e.document.signer_name),
     Column("Nơi nhận văn bản", 20, lambda e: e.document.recipients),
-    Column("Đơn vị soạn thảo", 16, _empty),
-    Column("Người nhận bản lưu", 19, _empty),
+    Column("Đơn vị soạn thảo", 16, lambda e: e.drafting_unit),
+    Column("Người nhận bản lưu", 19, lambda e: e.copy_keeper),
     Column("Số lượng bản", 10, lambda e: e.document.copies),
-    Column("Ngày gửi", 13, _empty),
+    Column("Ngày gửi", 15, lambda e: e.sent_on),
     Column("Ghi chú", 12, _notes),
 ]
 

@@ -43,24 +43,3 @@ def unregister_registration_hook(hook: RegistrationHook) -> None:
 
 def registration_hooks() -> list[RegistrationHook]:
     return list(_registration_hooks)
-
-
-class SignatureChecker(Protocol):
-    """Checks the digital signatures of a PDF as it enters (Decree 30 Art. 21.2: authenticity
-    and integrity of incoming electronic documents). The signing capability registers its PAdES
-    validator; until then `signatures.FieldCounter` reports what the file carries, unvalidated.
-    Returns a JSON-able report with at least `status` and `signatures` (a count)."""
-
-    def check(self, pdf: bytes) -> dict[str, Any]: ...
-
-
-_signature_checker: SignatureChecker | None = None
-
-
-def register_signature_checker(checker: SignatureChecker | None) -> None:
-    global _signature_checker
-    _signature_checker = checker
-
-
-def signature_checker() -> SignatureChecker | None:
-    return _signature_checker

@@ -3,6 +3,8 @@ entries (Decree 30/2020/NĐ-CP Art. 8, 15, 22)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -133,6 +135,8 @@ class DocumentVersion(BaseModel):
     ocr_error = models.TextField(blank=True)
     # The report of the signature check made as the file entered (documents/signatures.py).
     signature_check = models.JSONField(default=dict, blank=True)
+    # The same report as an ETSI TS 119 102-2 XML validation report, kept as issued.
+    signature_report_xml = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,6 +149,15 @@ class DocumentVersion(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.document_id} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The XML report is written with the version, from the report of its signatures,
+        # whichever service created it (capture, new version, signed version).
+        if self._state.adding and not self.signature_report_xml:
+            from .signatures import report_xml
+
+            self.signature_report_xml = report_xml(self.signature_check)
+        super().save(*args, **kwargs)
 
 
 class RegisterKind(models.TextChoices):
@@ -191,6 +204,15 @@ class RegisterEntry(BaseModel):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Columns of the printed register (Appendix IV), kept as the names read when they were
+    # written, so a register printed years later shows the units and people of the time.
+    # Outgoing and internal: the drafting unit and the keeper of the file copy (the drafter),
+    # written at registration; the date sent, written when the document is dispatched.
+    drafting_unit = models.CharField(_("drafting unit"), max_length=255, blank=True)
+    copy_keeper = models.CharField(_("keeper of the file copy"), max_length=255, blank=True)
+    sent_on = models.DateField(_("date sent"), null=True, blank=True)
+    # Incoming: the unit or people handling it, from the leader's instruction (Art. 23).
+    handled_by = models.CharField(_("receiving unit or person"), max_length=500, blank=True)
 
     class Meta:
         constraints = [

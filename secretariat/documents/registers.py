@@ -29,23 +29,31 @@ Notation (số, ký hiệu) from the register's `notation_pattern` — placehold
 * The form is read from the pattern: a hyphen right after `{number}` means the Party form.
 * A type without abbreviation in the form used (Công văn in the State form; Thư công) drops
   `{type}` together with the separator after it: `{number}/{type}-{unit}` → `12/UBND`.
-  (The drafting unit's suffix in `12/UBND-VP` is not modelled: documents carry no drafting unit.)
+  (The drafting unit's suffix in `12/UBND-VP` is not modelled in the notation.)
 * Numbers below 10 are written with a leading zero (`05`), as Decree 30 Appendix I asks.
+
+Columns of the printed register (Appendix IV) that are not the document's own metadata are kept
+on the entry, as the names of the time: the drafting unit and the keeper of the file copy are
+written when an outgoing document is registered (`_drafting_columns`); the office writes the date
+sent when it dispatches (`entry_record_sent`) and the receiving unit or person when the leader
+instructs (`entry_record_handling`). The office calls these; they never call the office.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from secretariat.accounts import policy
+from secretariat.accounts.models import Position
 from secretariat.accounts.policy import Action
 from secretariat.audit import services as audit
 from secretariat.core import clock
@@ -252,10 +260,38 @@ def _entry_snapshot(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+def _person_name(user: Any) -> str:
+    return str(getattr(user, "full_name", "") or user.username)
+
+
+def _drafting_columns(document: Document, on: dt.date) -> tuple[str, str]:
+    """(drafting unit, keeper of the file copy) of an outgoing document, for the register.
+
+    The drafter is the person who captured the draft; the drafting unit is the unit of their
+    post inside the document's unit (a department of the office: the most specific one, the
+    primary post first), else the document's unit. The drafter keeps the copy for the work file
+    (hồ sơ công việc) while the original stays with the records office (Decree 30 Art. 14, 19
+    [unverified])."""
+    unit = document.unit
+    drafter = document.created_by
+    if drafter is None:
+        return unit.name, ""
+    post = (
+        Position.objects.filter(user=drafter, unit__path__startswith=unit.path)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+        .select_related("unit")
+        .order_by("-is_primary", "-unit__depth", "created_at")
+        .first()
+    )
+    return (post.unit.name if post is not None else unit.name), _person_name(drafter)
+
+
 def _register_locked(
-    *, actor: Any | None, document: Document, kind: str, on: dt.date
+    *, actor: Any | None, document: Document, kind: str, on: dt.date, drafted: bool = True
 ) -> RegisterEntry:
-    """The registration itself; the caller holds a transaction and has locked the document."""
+    """The registration itself; the caller holds a transaction and has locked the document.
+    `drafted`: the document was drafted on the platform by its creator (not typed in by the
+    clerk), so its creator is the drafter for the register's columns."""
     secret = document.confidentiality != Confidentiality.NORMAL
     # The register lock serializes registrations of the same register; the document lock (taken
     # by the caller) those of the same document in different registers (years, series).
@@ -289,6 +325,9 @@ def _register_locked(
     else:
         # Art. 22: the incoming number is the entry's; the sender's notation stays as it is.
         notation = document.notation or document.number
+    drafting_unit, copy_keeper = (
+        _drafting_columns(document, on) if issuing and drafted else ("", "")
+    )
     entry = RegisterEntry.objects.create(
         register=register,
         number=taken.number,
@@ -296,6 +335,8 @@ def _register_locked(
         document=document,
         notation=notation,
         registered_by=actor,
+        drafting_unit=drafting_unit,
+        copy_keeper=copy_keeper,
     )
     if taken.opened:
         _audit_opened(register)
@@ -440,8 +481,87 @@ def register_confidential(
             due_on=metadata.due_on,
             created_by=actor,
         )
-        # Nobody else can see the new document yet: no need to lock it.
-        return _register_locked(actor=actor, document=document, kind=kind, on=registered_on)
+        # Nobody else can see the new document yet: no need to lock it. The clerk types the
+        # entry: they are not its drafter, so the drafting columns stay empty.
+        return _register_locked(
+            actor=actor, document=document, kind=kind, on=registered_on, drafted=False
+        )
+
+
+# --- Columns written after registration (by the office) ----------------------------------------
+
+
+def _entry_columns(entry: RegisterEntry) -> dict[str, Any]:
+    return {
+        "drafting_unit": entry.drafting_unit,
+        "copy_keeper": entry.copy_keeper,
+        "sent_on": entry.sent_on.isoformat() if entry.sent_on else None,
+        "handled_by": entry.handled_by,
+    }
+
+
+def entry_record_handling(
+    *, actor: Any | None, entry: RegisterEntry, unit: Unit, people: Sequence[Any] = ()
+) -> RegisterEntry:
+    """Write the incoming register's "receiving unit or person" column: the lead unit and the
+    people named by the leader's instruction (Art. 23), e.g. `Văn phòng: Trần Thị Chuyên`.
+    A later instruction replaces it.
+
+    Not durable: the office calls it inside the transaction that records the instruction, after
+    checking the leader's rights (a leader instructs without managing the register)."""
+    if entry.register.kind != RegisterKind.INCOMING:
+        raise Conflict(_("Only an incoming register has a receiving unit or person."))
+    names = ", ".join(_person_name(person) for person in people)
+    text = f"{unit.name}: {names}" if names else unit.name
+    with transaction.atomic():
+        locked = for_update(RegisterEntry.objects, of=("self",)).get(pk=entry.pk)
+        before = _entry_columns(locked)
+        locked.handled_by = text[:500]
+        locked.save(update_fields=["handled_by", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="documents.entry_handling_recorded",
+            unit=entry.register.unit,
+            obj=locked,
+            before=before,
+            after=_entry_columns(locked),
+            data={"unit": unit.code, "people": [getattr(p, "username", "") for p in people]},
+        )
+    entry.handled_by = locked.handled_by
+    return locked
+
+
+def entry_record_sent(
+    *, actor: Any | None, entry: RegisterEntry, on: dt.date | None = None
+) -> RegisterEntry:
+    """Write the outgoing register's "date sent" column (default: today in Asia/Ho_Chi_Minh).
+    The first dispatch counts: a date already written is kept (the register is a record of what
+    happened, not rewritten).
+
+    Not durable: the office calls it inside the transaction that dispatches the document, after
+    checking the clerk's rights."""
+    if entry.register.kind not in ISSUING_KINDS:
+        raise Conflict(_("Only an outgoing or internal register has a date sent."))
+    sent_on = on or clock.today()
+    with transaction.atomic():
+        locked = for_update(RegisterEntry.objects, of=("self",)).get(pk=entry.pk)
+        if locked.sent_on is not None:
+            entry.sent_on = locked.sent_on
+            return locked
+        before = _entry_columns(locked)
+        locked.sent_on = sent_on
+        locked.save(update_fields=["sent_on", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="documents.entry_sent_recorded",
+            unit=entry.register.unit,
+            obj=locked,
+            before=before,
+            after=_entry_columns(locked),
+            data={"sent_on": sent_on.isoformat()},
+        )
+    entry.sent_on = locked.sent_on
+    return locked
 
 
 # --- Reading ----------------------------------------------------------------------------------

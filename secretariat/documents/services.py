@@ -562,3 +562,46 @@ def document_record_signer(*, document: Document, name: str, title: str) -> Docu
     document.save(update_fields=["signer_name", "signer_title", "updated_at"])
     _index(document)
     return document
+
+
+def document_add_signed_version(
+    *, actor: Any | None, document: Document, pdf: bytes, note: str
+) -> DocumentVersion:
+    """Keep a PDF that a signature step produced from the document's current version (personal
+    signature, organization seal) as the next version. Its text is the current version's (a
+    signature adds no words); its signatures are validated as any PDF that enters (Art. 21.2).
+    Non-durable: runs inside the signing step's transaction, whose audit event says who signed;
+    this one records the new file."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("document_add_signed_version runs inside the signing transaction")
+    locked = for_update(Document.objects).select_related("unit").get(pk=document.pk)
+    current = locked.versions.order_by("-number").first()
+    if current is None:
+        raise ValidationFailed(_("The document has no content to sign."))
+    stored = storage.store(pdf, content_type="application/pdf")
+    version = DocumentVersion.objects.create(
+        document=locked,
+        number=current.number + 1,
+        original=stored,
+        original_name=_signed_name(current.original_name),
+        pdf=stored,
+        text=current.text,
+        ocr_status=OcrStatus.NOT_NEEDED,
+        signature_check=check_signatures(pdf),
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="documents.version_signed",
+        unit=locked.unit,
+        obj=locked,
+        after={"version": version.number, "sha256": stored.sha256},
+        data={"version": version.number, "note": note[:200]},
+    )
+    return version
+
+
+def _signed_name(name: str) -> str:
+    stem = PurePosixPath(name).stem or "document"
+    suffix = ".signed" if not stem.endswith(".signed") else ""
+    return f"{stem}{suffix}.pdf"[:255]

@@ -4,7 +4,9 @@ A file's identity is the SHA-256 of its plaintext. Each file is encrypted at res
 AES-256-GCM under its own random 256-bit key; that key is wrapped (AES-256-GCM too) by the node
 master key. The blob lives at `ab/cd/<sha256>` in a Django storage: a FileSystemStorage on
 `FILES_DIR` (written to a temporary file, then linked into place, so a reader never sees half a
-blob) or an S3-compatible store (django-storages) when `FILES_S3_BUCKET` is set.
+blob and a blob is never replaced) or, when `FILES_S3_BUCKET` is set, an S3-compatible bucket
+(django-storages; conditional PUTs, so an object is never replaced either: `storage_s3.py`).
+Either store holds only ciphertext: whoever reads the bucket learns sizes and digests, no text.
 
 Blob layout (everything needed to read it back travels with it, so a blob left behind by a
 rolled-back transaction is reused, never overwritten, when the same content comes again):
@@ -101,28 +103,37 @@ class AtomicFileSystemStorage(FileSystemStorage):
 
 
 @functools.lru_cache(maxsize=8)
-def _storage(files_dir: str, bucket: str, endpoint: str) -> Storage:
-    if bucket:
-        # Optional dependency, imported only when configured. S3 PUTs are atomic already.
-        from storages.backends.s3 import S3Storage
+def _storage(files_dir: str, s3: tuple[tuple[str, str], ...]) -> Storage:
+    options = dict(s3)
+    if options["bucket"]:
+        # Optional backend, imported only when configured (boto3 stays unloaded otherwise).
+        from .storage_s3 import make_storage
 
-        options: dict[str, Any] = {"bucket_name": bucket, "file_overwrite": True}
-        if endpoint:
-            options["endpoint_url"] = endpoint
-        storage: Storage = S3Storage(**options)
-        return storage
+        return make_storage(**options)
     return AtomicFileSystemStorage(location=files_dir, file_permissions_mode=0o600)
 
 
+# Settings of the S3-compatible backend (all `SECRETARIAT_FILES_S3_*` in the environment) and
+# the keyword each one is given to `storage_s3.make_storage` as.
+_S3_SETTINGS = {
+    "bucket": "FILES_S3_BUCKET",
+    "endpoint": "FILES_S3_ENDPOINT",
+    "region": "FILES_S3_REGION",
+    "access_key": "FILES_S3_ACCESS_KEY_ID",
+    "secret_key": "FILES_S3_SECRET_ACCESS_KEY",
+    "addressing_style": "FILES_S3_ADDRESSING_STYLE",
+}
+
+
 def blob_storage() -> Storage:
-    """The storage holding the encrypted blobs (settings read at call time)."""
+    """The storage holding the encrypted blobs: the local `FILES_DIR`, or the S3-compatible
+    bucket `FILES_S3_BUCKET` when set (settings read at call time, so tests can switch)."""
     from django.conf import settings
 
-    return _storage(
-        str(settings.FILES_DIR),
-        str(getattr(settings, "FILES_S3_BUCKET", "") or ""),
-        str(getattr(settings, "FILES_S3_ENDPOINT", "") or ""),
+    s3 = tuple(
+        (keyword, str(getattr(settings, name, "") or "")) for keyword, name in _S3_SETTINGS.items()
     )
+    return _storage(str(settings.FILES_DIR), s3)
 
 
 def blob_name(sha256: str) -> str:
@@ -223,8 +234,8 @@ def store(data: bytes, *, content_type: str) -> StoredFile:
         storage.save(name, ContentFile(_seal(data, sha256)))
     # Whatever blob is now at the name (ours, or an earlier writer's), the row must describe it.
     blob = _read_blob(sha256)
-    key_id, wrapped = _parse_header(blob, sha256)
     try:
+        key_id, wrapped = _parse_header(blob, sha256)
         _open_blob(blob, sha256=sha256, key_id=key_id, wrapped=wrapped)
     except FileIntegrityError:
         # An unreferenced, damaged blob (no row points to it): replace it. A referenced one is

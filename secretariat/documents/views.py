@@ -28,6 +28,7 @@ from secretariat.core import errors
 from . import selectors, services, storage
 from .forms import CaptureForm, MetadataForm, VersionForm
 from .models import Document, DocumentVersion, OcrStatus
+from .signatures import signed_report
 
 PAGE_SIZE = 50
 
@@ -151,6 +152,12 @@ def _render_detail(
         "versions": versions,
         "pending": any(v.ocr_status == OcrStatus.PENDING for v in versions),
         "can_capture": can_capture,
+        # The validation report of each version that carries signatures, newest first.
+        "signature_reports": [
+            (version, report)
+            for version in versions
+            if (report := signed_report(version.signature_check)) is not None
+        ],
     }
     if can_capture:
         context["metadata_form"] = metadata_form or MetadataForm(

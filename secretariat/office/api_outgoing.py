@@ -26,6 +26,7 @@ from secretariat.orgs.models import Unit
 from . import selectors_outgoing as selectors
 from .models import OutgoingProcess
 from .services import outgoing as services
+from .services import outgoing_signatures as signatures
 
 router = Router(tags=["office"])
 
@@ -71,6 +72,14 @@ class ReviewIn(Schema):
 class DispatchIn(Schema):
     internal_units: list[str] = []
     external_codes: list[str] = []
+
+
+class ConfirmationIn(Schema):
+    confirmation: str  # the current code of the user's authenticator app (step-up)
+
+
+class ReturnSignatureIn(Schema):
+    reason: str
 
 
 class RecallIn(Schema):
@@ -225,8 +234,26 @@ def approve_outgoing(request: HttpRequest, process_id: uuid.UUID) -> dict[str, A
 
 
 @router.post("/{process_id}/sign", response=OutgoingDetailOut, summary="Personal signature")
-def sign_outgoing(request: HttpRequest, process_id: uuid.UUID) -> dict[str, Any]:
-    services.outgoing_sign(actor=request.user, process=_get(request, process_id))
+def sign_outgoing(
+    request: HttpRequest, process_id: uuid.UUID, payload: ConfirmationIn
+) -> dict[str, Any]:
+    signatures.outgoing_sign(
+        actor=request.user, process=_get(request, process_id), confirmation=payload.confirmation
+    )
+    return _detail(request, process_id)
+
+
+@router.post(
+    "/{process_id}/return-signature",
+    response=OutgoingDetailOut,
+    summary="Refuse the personal signature and return the draft",
+)
+def return_signature_outgoing(
+    request: HttpRequest, process_id: uuid.UUID, payload: ReturnSignatureIn
+) -> dict[str, Any]:
+    signatures.outgoing_return_signature(
+        actor=request.user, process=_get(request, process_id), reason=payload.reason
+    )
     return _detail(request, process_id)
 
 
@@ -237,8 +264,12 @@ def number_outgoing(request: HttpRequest, process_id: uuid.UUID) -> dict[str, An
 
 
 @router.post("/{process_id}/seal", response=OutgoingDetailOut, summary="Organization signature")
-def seal_outgoing(request: HttpRequest, process_id: uuid.UUID) -> dict[str, Any]:
-    services.outgoing_seal(actor=request.user, process=_get(request, process_id))
+def seal_outgoing(
+    request: HttpRequest, process_id: uuid.UUID, payload: ConfirmationIn
+) -> dict[str, Any]:
+    signatures.outgoing_seal(
+        actor=request.user, process=_get(request, process_id), confirmation=payload.confirmation
+    )
     return _detail(request, process_id)
 
 

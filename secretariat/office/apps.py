@@ -15,3 +15,11 @@ class OfficeConfig(AppConfig):
         from .services.incoming import registration_hook
 
         hooks.register_registration_hook(registration_hook)
+
+        # Personal signatures made by the workstation agent come back through the signing
+        # app's session registry (signing is the lower layer).
+        from secretariat.signing.hooks import register_session_handler
+
+        from .services.outgoing_signatures import PURPOSE_PERSONAL, personal_signature_handler
+
+        register_session_handler(PURPOSE_PERSONAL, personal_signature_handler)

@@ -7,12 +7,19 @@ A zip with:
   plaintext of every version's original file and PDF (decrypted from storage);
 * `manifest.json`: the case file's metadata, each document's metadata (Decree 30 Art. 8) with its
   versions, and `files`: the SHA-256 and size of every file in the package;
-* `manifest.sha256`: the SHA-256 of `manifest.json` (`sha256sum` format).
+* `manifest.sha256`: the SHA-256 of `manifest.json` (`sha256sum` format), for `sha256sum -c`;
+* `manifest.sig`: the node's Ed25519 signature over `manifest.json` (JSON: key id, public key,
+  signature), made with the node key (`core.keys`, the key that signs the audit checkpoints).
 
-The package is deterministic (sorted entries, fixed timestamps): exporting the same closed case
-file twice gives the same bytes. The digests detect accidental or careless change; they are not
-a signature — whoever can rewrite the manifest can rewrite its digest (a signed manifest is the
-next step, with the node key).
+The package is deterministic (sorted entries, fixed timestamps, Ed25519 signatures are
+deterministic): exporting the same closed case file twice on the same day gives the same bytes.
+
+The digests alone detect accidental change; the signature detects deliberate change: whoever
+rewrites a file must rewrite its SHA-256 in the manifest, and then the signature no longer
+verifies. The public key travels in the package, but a key proves nothing by itself: `verify`
+accepts only a key it trusts — the node's own keys (the current one and the retired ones listed
+in `AUDIT_TRUSTED_PUBLIC_KEYS`), or the keys the archive gives (`verify_archive --public-key`,
+the sender's published key, obtained out of band).
 """
 
 from __future__ import annotations
@@ -22,12 +29,16 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.utils.translation import gettext as _
 
-from secretariat.core import clock
+from secretariat.audit.verification import trusted_public_keys
+from secretariat.core import clock, keys
 from secretariat.documents import storage
 from secretariat.documents.selectors import document_versions
 
@@ -36,6 +47,12 @@ from .models import CaseFile
 FORMAT = "secretariat-case-file/1"
 MANIFEST = "manifest.json"
 MANIFEST_DIGEST = "manifest.sha256"
+MANIFEST_SIGNATURE = "manifest.sig"
+SIGNATURE_FORMAT = "secretariat-case-file-signature/1"
+# Prefixed to the manifest before signing, so a signature made for a package can never pass
+# for one over another kind of text signed by the same node key (audit checkpoints).
+_SIGNED_PREFIX = b"secretariat-case-file-manifest/1\n"
+_METADATA_NAMES = frozenset({MANIFEST, MANIFEST_DIGEST, MANIFEST_SIGNATURE})
 # Zip entries carry a local time; a fixed one keeps the package reproducible.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -61,8 +78,25 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
+def sign_manifest(manifest_bytes: bytes, private_key: Ed25519PrivateKey | None = None) -> bytes:
+    """The content of `manifest.sig`: the Ed25519 signature of the manifest by `private_key`
+    (default: the node key) with the key's id and public key."""
+    key = private_key or keys.node_signing_key()
+    public = key.public_key()
+    document = {
+        "format": SIGNATURE_FORMAT,
+        "algorithm": "Ed25519",
+        "signed": MANIFEST,
+        "key_id": keys.key_id(public),
+        "public_key": keys.public_key_hex(public),
+        "signature": key.sign(_SIGNED_PREFIX + manifest_bytes).hex(),
+    }
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
 def build_package(case_file: CaseFile, *, exported_by: str = "") -> bytes:
-    """The package bytes of `case_file` (the caller checks rights and state)."""
+    """The package bytes of `case_file`, its manifest signed by the node key (the caller checks
+    rights and state)."""
     files: dict[str, bytes] = {}
     documents: list[dict[str, Any]] = []
     members = case_file.documents.select_related("doc_type", "unit").order_by("created_at", "id")
@@ -141,16 +175,67 @@ def build_package(case_file: CaseFile, *, exported_by: str = "") -> bytes:
             _write(package, path, data)
         _write(package, MANIFEST, manifest_bytes)
         _write(package, MANIFEST_DIGEST, f"{_sha256(manifest_bytes)}  {MANIFEST}\n".encode())
+        _write(package, MANIFEST_SIGNATURE, sign_manifest(manifest_bytes))
     return buffer.getvalue()
 
 
+def _check_signature(
+    package: zipfile.ZipFile, names: set[str], manifest_bytes: bytes, trusted: dict[str, str]
+) -> list[str]:
+    """The manifest is signed, the signature verifies, and the signing key is trusted."""
+    if MANIFEST_SIGNATURE not in names:
+        return [_("%(name)s is missing: the package is not signed.") % {"name": MANIFEST_SIGNATURE}]
+    try:
+        document = json.loads(package.read(MANIFEST_SIGNATURE))
+        public_hex = str(document["public_key"]).lower()
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
+        signature = bytes.fromhex(str(document["signature"]))
+        if document.get("format") != SIGNATURE_FORMAT or document.get("algorithm") != "Ed25519":
+            raise ValueError("unknown signature format")
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile, OSError):
+        return [_("%(name)s cannot be read.") % {"name": MANIFEST_SIGNATURE}]
+    try:
+        public.verify(signature, _SIGNED_PREFIX + manifest_bytes)
+    except InvalidSignature:
+        return [
+            _("The signature of %(name)s does not verify: the manifest was changed after signing.")
+            % {"name": MANIFEST}
+        ]
+    key_id = keys.key_id(public)
+    if trusted.get(key_id) != public_hex:
+        return [
+            _(
+                "%(name)s is signed by key %(key_id)s, which is not a trusted key: the package may"
+                " not come from the node it claims."
+            )
+            % {"name": MANIFEST, "key_id": key_id}
+        ]
+    return []
+
+
+def _trusted(public_keys: Iterable[str] | None) -> dict[str, str]:
+    """key id → public key hex of the keys whose signatures are accepted."""
+    if public_keys is None:
+        return trusted_public_keys()
+    found: dict[str, str] = {}
+    for given in public_keys:
+        text = given.strip().lower()
+        try:
+            public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+        except ValueError as exc:
+            raise ValueError(f"not an Ed25519 public key (64 hex digits): {given!r}") from exc
+        found[keys.key_id(public)] = text
+    return found
+
+
 def _read_manifest(
-    package: zipfile.ZipFile, names: set[str]
+    package: zipfile.ZipFile, names: set[str], trusted: dict[str, str]
 ) -> tuple[dict[str, Any] | None, list[str]]:
     problems: list[str] = []
     if MANIFEST not in names:
         return None, [_("%(name)s is missing.") % {"name": MANIFEST}]
     manifest_bytes = package.read(MANIFEST)
+    problems.extend(_check_signature(package, names, manifest_bytes, trusted))
     if MANIFEST_DIGEST not in names:
         problems.append(_("%(name)s is missing.") % {"name": MANIFEST_DIGEST})
     else:
@@ -189,10 +274,15 @@ def _check_versions(manifest: dict[str, Any], files: dict[str, Any]) -> list[str
     return problems
 
 
-def verify(package_bytes: bytes) -> list[str]:
+def verify(package_bytes: bytes, *, public_keys: Iterable[str] | None = None) -> list[str]:
     """The problems of a package, in words a records officer understands; empty = intact:
-    the manifest matches its digest, every listed file is present with its SHA-256 and size,
-    no file was added, and every version's files are those the platform stored."""
+    the manifest is signed by a trusted key and matches its digest, every listed file is present
+    with its SHA-256 and size, no file was added, and every version's files are those the
+    platform stored.
+
+    `public_keys` (hex Ed25519 keys) are the keys to trust; by default the node's own (current
+    and retired). A malformed key is a `ValueError`."""
+    trusted = _trusted(public_keys)
     try:
         package = zipfile.ZipFile(io.BytesIO(package_bytes))
     except (zipfile.BadZipFile, ValueError):
@@ -200,7 +290,7 @@ def verify(package_bytes: bytes) -> list[str]:
     with package:
         names = set(package.namelist())
         try:
-            manifest, problems = _read_manifest(package, names)
+            manifest, problems = _read_manifest(package, names, trusted)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError):
             return [_("The package is damaged: its manifest cannot be read.")]
         if manifest is None:
@@ -219,7 +309,7 @@ def verify(package_bytes: bytes) -> list[str]:
                 continue
             if _sha256(data) != expected.get("sha256") or len(data) != expected.get("size"):
                 problems.append(_("%(path)s was changed (SHA-256 differs).") % {"path": path})
-        for extra in sorted(names - set(files) - {MANIFEST, MANIFEST_DIGEST}):
+        for extra in sorted(names - set(files) - _METADATA_NAMES):
             problems.append(_("%(path)s is not listed in the manifest.") % {"path": extra})
         problems.extend(_check_versions(manifest, files))
     return problems

@@ -147,7 +147,7 @@ def available_actions(*, user: Any, process: OutgoingProcess) -> set[str]:
     if is_signer and state == OutgoingState.APPROVED:
         actions.add("sign")
     if clerk and state == OutgoingState.SIGNED:
-        actions.add("number")
+        actions |= {"number", "return_signature"}
     if clerk and state == OutgoingState.NUMBERED:
         actions.add("seal")
     if clerk and state == OutgoingState.SEALED:
@@ -162,3 +162,14 @@ def available_actions(*, user: Any, process: OutgoingProcess) -> set[str]:
     if state == OutgoingState.DISPATCHED and policy.can(user, Action.OFFICE_INSTRUCT, unit):
         actions.add("recall")
     return actions
+
+
+def awaiting_seal(*, user: Any) -> QuerySet[OutgoingProcess]:
+    """Numbered documents of the units where `user` keeps the seal (records clerk), oldest
+    first: the batch the clerk seals after one second-factor confirmation."""
+    units = policy.units_in_scope(user, Action.OFFICE_CLERK)
+    return (
+        OutgoingProcess.objects.filter(unit__in=units, state=OutgoingState.NUMBERED)
+        .select_related("document", "unit")
+        .order_by("updated_at")
+    )

@@ -31,8 +31,15 @@ from secretariat.orgs.models import Unit
 
 from . import selectors_outgoing as selectors
 from .forms_outgoing import DispatchForm, DraftForm, FileForm, RecallForm, ReviewersForm, ReviewForm
+from .forms_signatures import (
+    AgentSessionForm,
+    ConfirmationForm,
+    ReturnSignatureForm,
+    SealBatchForm,
+)
 from .models import OutgoingProcess, OutgoingState
 from .services import outgoing as services
+from .services import outgoing_signatures as signatures
 
 
 def _incoming(upload: Any) -> IncomingFile:
@@ -92,7 +99,20 @@ def _detail_context(request: HttpRequest, process: OutgoingProcess) -> dict[str,
             else None
         ),
         "recall_form": RecallForm(),
+        "confirmation_form": ConfirmationForm(),
+        "agent_form": AgentSessionForm(),
+        "return_signature_form": ReturnSignatureForm(),
+        "signing_mode": signatures.signing_mode(request.user) if "sign" in actions else None,
+        "signature_report": (versions[0].signature_check if versions else None),
+        "dispatch_deadline": services.dispatch_deadline(process),
+        "dispatch_late": process.state == OutgoingState.SEALED
+        and not services.dispatch_on_time(process),
     }
+
+
+def agent_context(request: HttpRequest, session: Any, token: str) -> dict[str, Any]:
+    """What the page hands to the workstation agent: the one-time URLs of the session."""
+    return {"session": session, "token": token}
 
 
 def _act(
@@ -298,12 +318,55 @@ def outgoing_approve(request: HttpRequest, process_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def outgoing_sign(request: HttpRequest, process_id: UUID) -> HttpResponse:
-    return _act(
-        request,
-        process_id,
-        lambda p: services.outgoing_sign(actor=request.user, process=p),
-        _("The document was signed."),
-    )
+    """The personal signature with a key the server holds, confirmed by the second factor
+    (the service checks the right first, then the code)."""
+    code = str(request.POST.get("confirmation", ""))[:32]
+
+    def call(process: OutgoingProcess) -> Any:
+        return signatures.outgoing_sign(actor=request.user, process=process, confirmation=code)
+
+    return _act(request, process_id, call, _("The document was signed."))
+
+
+@login_required
+@require_POST
+def outgoing_sign_agent(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    """Open a one-time session of the signing agent (the signer's USB token) and show the page
+    that hands its URLs to the agent."""
+    process = _process_or_404(request, process_id)
+    form = AgentSessionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _bad_form(form)
+        session, token = signatures.outgoing_sign_session(
+            actor=request.user, process=process, mode=form.cleaned_data["mode"]
+        )
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        return render(
+            request,
+            "office/outgoing_detail.html",
+            _detail_context(request, process),
+            status=exc.status,
+        )
+    context = _detail_context(request, process)
+    context["agent_session"] = agent_context(request, session, token)
+    return render(request, "office/outgoing_detail.html", context)
+
+
+@login_required
+@require_POST
+def outgoing_return_signature(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    reason = str(request.POST.get("reason", ""))[:500]
+
+    def call(process: OutgoingProcess) -> Any:
+        return signatures.outgoing_return_signature(
+            actor=request.user, process=process, reason=reason
+        )
+
+    return _act(request, process_id, call, _("The signature was refused; the draft went back."))
 
 
 @login_required
@@ -320,11 +383,58 @@ def outgoing_number(request: HttpRequest, process_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def outgoing_seal(request: HttpRequest, process_id: UUID) -> HttpResponse:
-    return _act(
+    code = str(request.POST.get("confirmation", ""))[:32]
+
+    def call(process: OutgoingProcess) -> Any:
+        return signatures.outgoing_seal(actor=request.user, process=process, confirmation=code)
+
+    return _act(request, process_id, call, _("The organization's signature was applied."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outgoing_seal_queue(request: HttpRequest) -> HttpResponse:
+    """The clerk's batch of numbered documents awaiting the organization's seal: one
+    second-factor confirmation for the batch."""
+    if not policy.can(request.user, Action.OFFICE_CLERK):
+        raise DjangoPermissionDenied(_("Only records clerks apply the organization's seal."))
+    waiting = list(selectors.awaiting_seal(user=request.user))
+    choices = [(str(p.pk), p.document.subject) for p in waiting]
+    form = SealBatchForm(request.POST or None, choices=choices)
+    outcomes: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            chosen = set(form.cleaned_data["processes"])
+            try:
+                outcomes = signatures.outgoing_seal_batch(
+                    actor=request.user,
+                    processes=[p for p in waiting if str(p.pk) in chosen],
+                    confirmation=form.cleaned_data["confirmation"],
+                )
+            except errors.PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc.message)) from exc
+            except errors.DomainError as exc:
+                messages.error(request, str(exc.message))
+                status = exc.status
+            else:
+                sealed = sum(1 for o in outcomes if not o.error)
+                if sealed:
+                    messages.success(
+                        request, _("Seal applied to %(count)d document(s).") % {"count": sealed}
+                    )
+                if sealed == len(outcomes):
+                    return redirect("office:outgoing_seal_queue")
+                status = 409
+        else:
+            status = 400
+        waiting = list(selectors.awaiting_seal(user=request.user))
+        form.fields["processes"].choices = [(str(p.pk), p.document.subject) for p in waiting]  # type: ignore[attr-defined]
+    return render(
         request,
-        process_id,
-        lambda p: services.outgoing_seal(actor=request.user, process=p),
-        _("The organization's signature was applied."),
+        "office/outgoing_seal_queue.html",
+        {"form": form, "waiting": waiting, "outcomes": [o for o in outcomes if o.error]},
+        status=status,
     )
 
 
@@ -419,6 +529,8 @@ _ACTIONS: list[tuple[str, Callable[..., HttpResponse]]] = [
     ("review", outgoing_review),
     ("approve", outgoing_approve),
     ("sign", outgoing_sign),
+    ("sign-agent", outgoing_sign_agent),
+    ("return-signature", outgoing_return_signature),
     ("number", outgoing_number),
     ("seal", outgoing_seal),
     ("dispatch", outgoing_dispatch),
@@ -430,9 +542,10 @@ _ACTIONS: list[tuple[str, Callable[..., HttpResponse]]] = [
 urlpatterns: list[URLPattern] = [
     path("outgoing/", outgoing_list, name="outgoing"),
     path("outgoing/new/", outgoing_create, name="outgoing_create"),
+    path("outgoing/seal/", outgoing_seal_queue, name="outgoing_seal_queue"),
     path("outgoing/<uuid:process_id>/", outgoing_detail, name="outgoing_detail"),
     *[
-        path(f"outgoing/<uuid:process_id>/{name}/", view, name=f"outgoing_{name}")
+        path(f"outgoing/<uuid:process_id>/{name}/", view, name=f"outgoing_{name.replace('-', '_')}")
         for name, view in _ACTIONS
     ],
     path(

@@ -99,6 +99,9 @@ class Credential(BaseModel):
     pkcs11_token_label = models.CharField(max_length=64, blank=True)
     pkcs11_key_label = models.CharField(max_length=64, blank=True)
     sealed_pkcs12 = models.BinaryField(null=True, blank=True)  # PKCS#12, sealed; demo only
+    # The image drawn in the visible signature: a personal signature (blue on transparent) or
+    # the organization's seal (red), PNG.
+    image = models.BinaryField(null=True, blank=True)
     issued_here = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=32, blank=True)

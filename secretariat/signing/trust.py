@@ -1,19 +1,42 @@
 """The trust store: which roots validation trusts, which intermediates help build chains, and
-the revocation data this node can give without the network (the built-in authority's CRL)."""
+the revocation data this node can give without the network (the built-in authority's CRL).
+
+Administrators with SIGNING_MANAGE on the root of the tree (node-wide) add certificates (one PEM
+bundle or one DER file at a time, all or nothing) and switch them on or off; nothing is trusted
+implicitly. A self-signed CA certificate is a root, a CA certificate signed by another an
+intermediate; a certificate that is not a CA's is refused.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from pyhanko_certvalidator import ValidationContext
+
+from secretariat.accounts import policy
+from secretariat.audit.services import record
+from secretariat.core import clock
+from secretariat.core.errors import NotFound, ValidationFailed
+from secretariat.core.locks import for_update
 
 from . import pki
 from .models import AnchorKind, Authority, TrustAnchor
 
+MAX_BUNDLE_BYTES = 1_000_000
+MAX_BUNDLE_CERTIFICATES = 50
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 
-def _load(der: bytes) -> asn1_x509.Certificate:
+
+def _load(der: bytes | memoryview) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(bytes(der))
 
 
@@ -43,7 +66,8 @@ def validation_context(
 ) -> ValidationContext:
     """A pyhanko-certvalidator context trusting exactly the active roots (plus `extra_roots`,
     DER, given by the caller — e.g. `validate_pdf --trust-root`), with the built-in authority's
-    current CRL supplied locally so its certificates validate without a running server."""
+    current CRL supplied locally so its certificates validate without a running server (the CRL
+    is signed again only after a revocation or every few minutes: `pki.crl_der`)."""
     crls = [pki.crl_der()] if Authority.objects.filter(active=True).exists() else []
     return ValidationContext(
         trust_roots=[*trust_roots(), *(_load(r) for r in extra_roots)],
@@ -53,3 +77,178 @@ def validation_context(
         revocation_mode="soft-fail",
         moment=moment,
     )
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def anchors_visible_to(*, user: Any) -> QuerySet[TrustAnchor]:
+    """Every anchor, for users who manage signatures somewhere (the store is node-wide and
+    public knowledge: its roots are published certificates); nothing for others."""
+    if not policy.can(user, policy.Action.SIGNING_MANAGE):
+        return TrustAnchor.objects.none()
+    return TrustAnchor.objects.select_related("added_by").order_by("kind", "subject")
+
+
+def anchor_get(*, user: Any, anchor_id: Any) -> TrustAnchor:
+    found = anchors_visible_to(user=user).filter(pk=anchor_id).first()
+    if found is None:
+        raise NotFound(_("No such trust anchor."))
+    return found
+
+
+# --- Changing -----------------------------------------------------------------------------------
+
+
+def parse_bundle(data: bytes) -> list[x509.Certificate]:
+    """The certificates of one PEM bundle (only CERTIFICATE blocks) or one DER certificate.
+    ValidationFailed, naming the faulty item, for anything else."""
+    data = bytes(data)
+    if not data.strip():
+        raise ValidationFailed(_("The file is empty."), field_errors={"file": []})
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise ValidationFailed(_("The file is too large."), field_errors={"file": []})
+    if b"-----BEGIN" not in data:
+        try:
+            return [x509.load_der_x509_certificate(data)]
+        except ValueError as error:
+            raise ValidationFailed(
+                _("The file is not a certificate (PEM or DER)."), field_errors={"file": []}
+            ) from error
+    certificates = []
+    for number, block in enumerate(_PEM_BLOCK.finditer(data), start=1):
+        if block.group(1) != b"CERTIFICATE":
+            raise ValidationFailed(
+                _("Item %(number)d of the file is not a certificate (%(kind)s).")
+                % {"number": number, "kind": block.group(1).decode("ascii", "replace")},
+                field_errors={"file": []},
+            )
+        try:
+            certificates.append(x509.load_pem_x509_certificate(block.group(0)))
+        except ValueError as error:
+            raise ValidationFailed(
+                _("Certificate %(number)d of the file cannot be read.") % {"number": number},
+                field_errors={"file": []},
+            ) from error
+    if not certificates:
+        raise ValidationFailed(
+            _("The file is not a certificate (PEM or DER)."), field_errors={"file": []}
+        )
+    if len(certificates) > MAX_BUNDLE_CERTIFICATES:
+        raise ValidationFailed(
+            _("A file may hold at most %(count)d certificates.")
+            % {"count": MAX_BUNDLE_CERTIFICATES},
+            field_errors={"file": []},
+        )
+    return certificates
+
+
+def _kind_of(certificate: x509.Certificate, number: int) -> str:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    name = certificate.subject.rfc4514_string()
+    if constraints is None or not constraints.ca:
+        raise ValidationFailed(
+            _(
+                "Certificate %(number)d (%(name)s) is not an authority's certificate: only roots "
+                "and intermediates go in the trust store."
+            )
+            % {"number": number, "name": name},
+            field_errors={"file": []},
+        )
+    if certificate.issuer == certificate.subject:
+        try:
+            certificate.verify_directly_issued_by(certificate)
+        except Exception as error:  # a bad self-signature of any kind
+            raise ValidationFailed(
+                _("Certificate %(number)d (%(name)s) has an invalid self-signature.")
+                % {"number": number, "name": name},
+                field_errors={"file": []},
+            ) from error
+        return AnchorKind.ROOT
+    return AnchorKind.INTERMEDIATE
+
+
+def add_anchors(*, actor: Any, data: bytes) -> list[TrustAnchor]:
+    """Add every certificate of `data` (one PEM bundle or one DER certificate) to the trust
+    store: self-signed CA certificates as roots, other CA certificates as intermediates. All
+    or nothing: on any refused certificate (not a CA's, expired, already there, unreadable)
+    nothing is stored."""
+    pki.require_node_wide(actor)
+    certificates = parse_bundle(data)
+    now = clock.now()
+    prepared = []
+    seen: set[str] = set()
+    for number, certificate in enumerate(certificates, start=1):
+        kind = _kind_of(certificate, number)
+        name = certificate.subject.rfc4514_string()
+        if certificate.not_valid_after_utc <= now:
+            raise ValidationFailed(
+                _("Certificate %(number)d (%(name)s) has expired.")
+                % {"number": number, "name": name},
+                field_errors={"file": []},
+            )
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        digest = pki.fingerprint(der)
+        if digest in seen:
+            raise ValidationFailed(
+                _("Certificate %(number)d (%(name)s) appears twice in the file.")
+                % {"number": number, "name": name},
+                field_errors={"file": []},
+            )
+        seen.add(digest)
+        prepared.append((kind, certificate, der, digest, number, name))
+    with transaction.atomic(durable=True):
+        existing = set(
+            TrustAnchor.objects.filter(fingerprint__in=seen).values_list("fingerprint", flat=True)
+        )
+        for _kind, _certificate, _der, digest, number, name in prepared:
+            if digest in existing:
+                raise ValidationFailed(
+                    _("Certificate %(number)d (%(name)s) is already in the trust store.")
+                    % {"number": number, "name": name},
+                    field_errors={"file": []},
+                )
+        added = []
+        for kind, certificate, der, digest, _number, name in prepared:
+            anchor = TrustAnchor.objects.create(
+                kind=kind,
+                certificate=der,
+                fingerprint=digest,
+                subject=name[:500],
+                issuer=certificate.issuer.rfc4514_string()[:500],
+                not_before=certificate.not_valid_before_utc,
+                not_after=certificate.not_valid_after_utc,
+                active=True,
+                added_by=actor,
+            )
+            record(
+                actor=actor,
+                action="signing.trust_anchor_added",
+                obj=anchor,
+                data={"kind": kind, "subject": anchor.subject, "fingerprint": digest},
+            )
+            added.append(anchor)
+    return added
+
+
+def set_anchor_active(*, actor: Any, anchor: TrustAnchor, active: bool) -> TrustAnchor:
+    """Trust (again) or stop trusting an anchor; validations from now on follow."""
+    pki.require_node_wide(actor)
+    with transaction.atomic(durable=True):
+        row = for_update(TrustAnchor.objects.filter(pk=anchor.pk)).get()
+        if row.active == active:
+            return row
+        row.active = active
+        row.save(update_fields=["active", "updated_at"])
+        record(
+            actor=actor,
+            action="signing.trust_anchor_activated"
+            if active
+            else "signing.trust_anchor_deactivated",
+            obj=row,
+            data={"subject": row.subject, "fingerprint": row.fingerprint},
+        )
+    return row

@@ -1,5 +1,9 @@
-"""URLs of the signing app (verify)."""
+"""URLs of the public verification page (no login)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_verify
+
+urlpatterns = [
+    path("verify", views_verify.verify, name="verify"),
+]

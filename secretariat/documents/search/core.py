@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from secretariat.accounts.policy import Action, units_in_scope
-from secretariat.orgs.models import Unit
 
 from ..models import Document, RegisterKind, SearchEntry
 from .errors import QueryInvalid
@@ -34,9 +34,11 @@ RANK_WINDOW = 1000
 
 @dataclass(frozen=True)
 class Filters:
-    """Conditions on the search table, already resolved and limited to the caller's scope."""
+    """Conditions on the search table, already resolved and limited to the caller's scope.
+    `unit_ids` is None when the scope is every unit of the node (a province-wide reader): no
+    unit condition at all then, rather than a list of every unit the planner must check."""
 
-    unit_ids: list[Any]
+    unit_ids: list[Any] | None
     doc_type: str | None = None
     register_kind: str | None = None
     status: str | None = None
@@ -159,13 +161,22 @@ def _filters(
     if date_from and date_to and date_from > date_to:
         raise QueryInvalid(_("The start date is after the end date."))
     return Filters(
-        unit_ids=list(Unit.objects.filter(pk__in=scope.values("pk")).values_list("pk", flat=True)),
+        unit_ids=_scope_ids(scope),
         doc_type=doc_type or None,
         register_kind=register_kind or None,
         status=status or None,
         date_from=date_from,
         date_to=date_to,
     )
+
+
+def _scope_ids(scope: Any) -> list[Any] | None:
+    """The ids of the units in scope, or None when that is every unit. One statement, so the
+    count of all units comes from the same snapshot as the scope."""
+    rows = list(scope.order_by().values_list("pk", RawSQL("SELECT count(*) FROM orgs_unit", ())))
+    if rows and len(rows) == rows[0][1]:
+        return None
+    return [pk for pk, _total in rows]
 
 
 def search_documents(
@@ -201,17 +212,17 @@ def search_documents(
         date_from=date_from,
         date_to=date_to,
     )
-    if not filters.unit_ids:
+    if filters.unit_ids is not None and not filters.unit_ids:
         return SearchPage(order=order, accent_insensitive=not parsed.accented)
     engine = _engine()
     ids = engine.page(parsed, filters, order, limit, cursor)
     # Load what is shown from the index rows the engine chose, checking the scope once more: a
     # hit outside it must be impossible even if an engine had a bug.
+    rows = SearchEntry.objects.filter(pk__in=ids.entry_ids)
+    if filters.unit_ids is not None:
+        rows = rows.filter(unit_id__in=filters.unit_ids)
     by_id = {
-        entry.pk: entry
-        for entry in SearchEntry.objects.filter(
-            pk__in=ids.entry_ids, unit_id__in=filters.unit_ids
-        ).select_related("document__unit", "document__doc_type")
+        entry.pk: entry for entry in rows.select_related("document__unit", "document__doc_type")
     }
     entries = [by_id[pk] for pk in ids.entry_ids if pk in by_id]
     snippets = engine.snippets(parsed, entries) if entries else {}

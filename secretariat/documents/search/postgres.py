@@ -9,6 +9,7 @@ after one page (0.33/0.56 ms at 1 M documents for a term in > 100 k of them)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -27,7 +28,17 @@ STATEMENT_TIMEOUT_MS = 3000
 # the date index (about page × rows ÷ matches rows read) costs as much as fetching every match;
 # for a page of 20 over 1 M documents that is a few thousand.
 COMMON_MATCHES = 5000
+# A common query's walk reads at least this many rows of the scope, newest first, before the GIN
+# index answers instead; more when it is expected to need more (relevance wants a thousand).
+WALK_ROWS = 2000
+# A row walked costs about this many GIN candidates (its text vector is read and matched).
+WALK_COST = 3
+# Up to this many units, the walk merges the units' own date indexes rather than reading the
+# global one and skipping the rows of other units.
+MERGE_UNITS = 64
 _ESTIMATES: dict[tuple[str, str], tuple[float, int]] = {}
+# The share of rows matching a query, as last seen by a walk (per process).
+_DENSITY: dict[tuple[str, str], tuple[float, float]] = {}
 _ESTIMATE_TTL_S = 300.0
 HEADLINE_OPTIONS = (
     f'StartSel="{START}", StopSel="{STOP}", MaxWords=35, MinWords=15, ShortWord=0, '
@@ -51,9 +62,13 @@ class PostgresEngine:
         rows: list[tuple[Any, ...]] = []
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
-                # One search should not take every core from the others (MEASURED.md).
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                # One search should not take every core from the others (MEASURED.md); and no
+                # JIT: these statements are short, compiling them costs more than it saves. One
+                # round trip for the three.
+                cursor.execute(
+                    f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)};"
+                    " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
+                )
                 for sql, params in statements:
                     cursor.execute(sql, params)
                     if cursor.description is not None:
@@ -84,8 +99,6 @@ class PostgresEngine:
             )
             plan = cursor.fetchone()[0]
         if isinstance(plan, str):
-            import json
-
             plan = json.loads(plan)
         rows = int(plan[0]["Plan"]["Plan Rows"])
         if len(_ESTIMATES) > 10_000:
@@ -93,95 +106,139 @@ class PostgresEngine:
         _ESTIMATES[key] = (now, rows)
         return rows
 
-    def _common(self, query: ParsedQuery, where: str, params: list[Any]) -> bool:
-        """True when the query matches so many documents that walking the date index finds a
-        page sooner than the GIN index. The rarest word bounds the matches from above; when
-        every word is common but they are combined (a phrase, several words), a probe counts
-        the matches up to the threshold."""
+    def _documents(self) -> int:
+        """How many rows the search table holds (the planner's count), cached a while."""
+        cached = _ESTIMATES.get(("", ""))
+        now = time.monotonic()
+        if cached and now - cached[0] < _ESTIMATE_TTL_S:
+            return cached[1]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'documents_searchentry'::regclass"
+            )
+            rows = max(1, int(cursor.fetchone()[0]))
+        _ESTIMATES[("", "")] = (now, rows)
+        return rows
+
+    def _walk_bound(self, query: ParsedQuery, wanted: int) -> int | None:
+        """How many of the scope's newest rows to walk looking for `wanted` matches before the
+        GIN index answers instead; None: straight to the GIN index. Rare queries go to the GIN
+        index (few matches to fetch and sort); common ones walk the date index and stop early
+        (MEASURED.md). The walk is bounded because the planner's word statistics say nothing
+        of phrases and combinations: the planner itself misjudges them and then walks the date
+        index through most of the table (2–14 s)."""
         vector = _vector(query)
         estimates = [self._estimate(vector, f"'{word}'") for word in query.words]
-        if min(estimates) < COMMON_MATCHES:
-            return False
-        if len(query.words) == 1:
-            return True
-        probe = self._run(
-            [
-                (
-                    "SELECT count(*) FROM (SELECT 1 FROM documents_searchentry s"  # noqa: S608
-                    f" WHERE {vector} @@ to_tsquery('simple', %s) AND {where}"
-                    f" LIMIT {COMMON_MATCHES}) AS probe",
-                    [query.tsquery(), *params],
-                )
-            ]
-        )
-        return int(probe[0][0]) >= COMMON_MATCHES
+        candidates = min(estimates)
+        if candidates < COMMON_MATCHES:
+            return None
+        learned = _DENSITY.get((vector, query.tsquery()))
+        if learned is not None and time.monotonic() - learned[0] < _ESTIMATE_TTL_S:
+            density = learned[1]
+        else:
+            # Words taken as independent: right for one word, an upper bound for a phrase.
+            total = self._documents()
+            density = 1.0
+            for estimate in estimates:
+                density *= min(1.0, estimate / total)
+        expected = wanted / max(density, 1e-9)
+        if expected * WALK_COST > candidates:
+            return None
+        return max(WALK_ROWS, int(expected * 2))
 
     # -- pages -------------------------------------------------------------------------------
 
     def page(
         self, query: ParsedQuery, filters: Filters, order: str, limit: int, cursor: Cursor | None
     ) -> PageIds:
-        where, params = common_where(
-            filters, unit_clause="s.unit_id = ANY(%s)", unit_params=[list(filters.unit_ids)]
-        )
+        scope = _Scope(filters)
         vector = _vector(query)
-        match = f"{vector} @@ to_tsquery('simple', %s) AND {where}"
-        match_params = [query.tsquery(), *params]
-        common = self._common(query, where, params)
-        # Common: forbid the bitmap (GIN) plan so the planner walks the date index and stops
-        # early. Rare: a materialized CTE makes the GIN index answer first.
-        setup: list[tuple[str, list[Any]]] = (
-            [("SET LOCAL enable_bitmapscan = off", [])] if common else []
-        )
+        tsquery = query.tsquery()
         if order == "newest":
             after, after_params = keyset(cursor)
-            if common:
-                sql = (
-                    "SELECT s.id FROM documents_searchentry s"  # noqa: S608
-                    f" WHERE {match}{after} ORDER BY s.created_at DESC, s.id DESC LIMIT %s"
-                )
-            else:
-                sql = (
-                    "WITH m AS MATERIALIZED (SELECT s.id, s.created_at"  # noqa: S608
-                    f" FROM documents_searchentry s WHERE {match}{after})"
-                    " SELECT id FROM m ORDER BY created_at DESC, id DESC LIMIT %s"
-                )
-            rows = self._run([*setup, (sql, [*match_params, *after_params, limit + 1])])
+            wanted = limit + 1
         else:
+            after, after_params = "", []
             offset = cursor.offset if cursor else 0
-            newest = (
-                "SELECT s.id, s.created_at FROM documents_searchentry s"  # noqa: S608
-                f" WHERE {match} ORDER BY s.created_at DESC, s.id DESC LIMIT {RANK_WINDOW}"
-            )
-            if not common:
-                newest = (
-                    "WITH g AS MATERIALIZED (SELECT s.id, s.created_at FROM"  # noqa: S608
-                    f" documents_searchentry s WHERE {match})"
-                    f" SELECT id, created_at FROM g ORDER BY created_at DESC, id DESC"
-                    f" LIMIT {RANK_WINDOW}"
+            wanted = RANK_WINDOW
+        matches: list[tuple[Any, ...]] | None = None
+        bound = self._walk_bound(query, wanted)
+        if bound is not None:
+            matches = self._walk(scope, vector, tsquery, after, after_params, wanted, bound)
+        if matches is None:
+            matches = self._gin(scope, vector, tsquery, after, after_params, wanted)
+        if order == "newest":
+            ids = [row[0] for row in matches]
+            return PageIds(ids[:limit], len(ids) > limit)
+        # Relevance: rank the newest RANK_WINDOW matches only (MEASURED.md).
+        window = [row[0] for row in matches]
+        if not window:
+            return PageIds([], False)
+        rows = self._run(
+            [
+                (
+                    "SELECT s.id FROM documents_searchentry s"  # noqa: S608
+                    " JOIN unnest(%s::bigint[]) WITH ORDINALITY AS w(id, position) ON s.id = w.id"
+                    f" ORDER BY ts_rank({vector}, to_tsquery('simple', %s)) DESC, w.position"
+                    " LIMIT %s OFFSET %s",
+                    [window, tsquery, min(limit + 1, RANK_WINDOW - offset), offset],
                 )
-            sql = (
-                f"WITH m AS MATERIALIZED ({newest})"  # noqa: S608
-                f" SELECT m.id FROM m JOIN documents_searchentry s ON s.id = m.id"
-                f" ORDER BY ts_rank({vector}, to_tsquery('simple', %s)) DESC,"
-                " m.created_at DESC, m.id DESC LIMIT %s OFFSET %s"
-            )
-            rows = self._run(
-                [
-                    *setup,
-                    (
-                        sql,
-                        [
-                            *match_params,
-                            query.tsquery(),
-                            min(limit + 1, RANK_WINDOW - offset),
-                            offset,
-                        ],
-                    ),
-                ]
-            )
+            ]
+        )
         ids = [row[0] for row in rows]
         return PageIds(ids[:limit], len(ids) > limit)
+
+    def _walk(
+        self,
+        scope: _Scope,
+        vector: str,
+        tsquery: str,
+        after: str,
+        after_params: list[Any],
+        wanted: int,
+        bound: int,
+    ) -> list[tuple[Any, ...]] | None:
+        """The newest `wanted` matches found by walking the scope's rows newest first, at most
+        `bound` of them; None when the walk ended before finding them and the scope holds more
+        rows (the GIN index must answer)."""
+        columns = f"s.id, s.created_at, {vector} AS vec"
+        rows_sql, rows_params = scope.newest_rows(columns, after, after_params, bound)
+        sql = (
+            f"SELECT w.id, w.rn FROM ({rows_sql}) AS w"  # noqa: S608
+            " WHERE w.vec @@ to_tsquery('simple', %s)"
+            " ORDER BY w.created_at DESC, w.id DESC LIMIT %s"
+        )
+        rows = self._run([(sql, [*rows_params, tsquery, wanted])])
+        key = (vector, tsquery)
+        if len(rows) >= wanted:
+            _remember(key, len(rows) / max(1, rows[-1][1]))
+            return rows
+        # Short: either the scope has no more rows (the answer is complete) or the walk stopped.
+        more_sql, more_params = scope.newest_rows("s.id", after, after_params, 1, offset=bound)
+        if not self._run([(more_sql, more_params)]):
+            return rows
+        _remember(key, len(rows) / bound)
+        return None
+
+    def _gin(
+        self,
+        scope: _Scope,
+        vector: str,
+        tsquery: str,
+        after: str,
+        after_params: list[Any],
+        wanted: int,
+    ) -> list[tuple[Any, ...]]:
+        """Every match from the GIN index, then the newest `wanted` of them. A materialized CTE
+        keeps the planner from walking the date index instead."""
+        where, params = scope.where()
+        sql = (
+            "WITH m AS MATERIALIZED (SELECT s.id, s.created_at"  # noqa: S608
+            f" FROM documents_searchentry s WHERE {vector} @@ to_tsquery('simple', %s)"
+            f" AND {where}{after})"
+            " SELECT id FROM m ORDER BY created_at DESC, id DESC LIMIT %s"
+        )
+        return self._run([(sql, [tsquery, *params, *after_params, wanted])])
 
     def snippets(self, query: ParsedQuery, entries: list[SearchEntry]) -> dict[int, SafeString]:
         """ts_headline on the returned page only (it re-parses each text: costly per row)."""
@@ -213,3 +270,63 @@ class PostgresEngine:
             text, before, after = restore(fragment, shown, original)
             result[entry.pk] = to_html(text, cut_before=before, cut_after=after)
         return result
+
+
+def _remember(key: tuple[str, str], density: float) -> None:
+    """What a walk saw: the share of the scope's rows that matched, for the next choice."""
+    if len(_DENSITY) > 10_000:
+        _DENSITY.clear()
+    _DENSITY[key] = (time.monotonic(), density)
+
+
+class _Scope:
+    """The caller's units and filters as SQL on `s`, and the newest rows in scope, read from
+    the index that serves them best: the (unit, date) index for one unit; the same index per
+    unit, merged in date order, for a few units; the date index for many units or all of them
+    (they hold most rows, so few rows are skipped)."""
+
+    def __init__(self, filters: Filters) -> None:
+        self.filters = filters
+        self.units = filters.unit_ids
+
+    def where(
+        self, unit_clause: str | None = None, unit_params: list[Any] | None = None
+    ) -> tuple[str, list[Any]]:
+        if unit_clause is None:
+            if self.units is None:
+                unit_clause, unit_params = "TRUE", []
+            elif len(self.units) == 1:
+                unit_clause, unit_params = "s.unit_id = %s", [self.units[0]]
+            else:
+                unit_clause, unit_params = "s.unit_id = ANY(%s)", [list(self.units)]
+        return common_where(self.filters, unit_clause=unit_clause, unit_params=unit_params or [])
+
+    def newest_rows(
+        self, columns: str, after: str, after_params: list[Any], limit: int, *, offset: int = 0
+    ) -> tuple[str, list[Any]]:
+        """SQL for `columns` of the scope's rows after the cursor, newest first, numbered
+        (`rn`): at most `limit` of them, skipping `offset`."""
+        columns += ", row_number() OVER (ORDER BY s.created_at DESC, s.id DESC) AS rn"
+        order = " ORDER BY s.created_at DESC, s.id DESC"
+        cut = f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        if self.units is not None and 1 < len(self.units) <= MERGE_UNITS:
+            # One branch per unit, each in (unit, date) index order: Merge Append reads only
+            # rows in scope, in date order.
+            branches: list[str] = []
+            params: list[Any] = []
+            for unit in self.units:
+                where, where_params = self.where("s.unit_id = %s", [unit])
+                branches.append(
+                    f"SELECT s.* FROM documents_searchentry s WHERE {where}{after}"  # noqa: S608
+                )
+                params += [*where_params, *after_params]
+            union = " UNION ALL ".join(branches)
+            return (
+                f"SELECT {columns} FROM ({union}) AS s{order}{cut}",  # noqa: S608
+                params,
+            )
+        where, params = self.where()
+        return (
+            f"SELECT {columns} FROM documents_searchentry s WHERE {where}{after}{order}{cut}",  # noqa: S608
+            [*params, *after_params],
+        )

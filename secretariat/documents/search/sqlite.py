@@ -44,12 +44,13 @@ class SqliteEngine:
         self, query: ParsedQuery, filters: Filters, order: str, limit: int, cursor: Cursor | None
     ) -> PageIds:
         table = _table(query)
-        marks = ", ".join(["%s"] * len(filters.unit_ids))
-        where, params = common_where(
-            filters,
-            unit_clause=f"s.unit_id IN ({marks})",
-            unit_params=[_uuid(pk) for pk in filters.unit_ids],
-        )
+        if filters.unit_ids is None:  # every unit
+            unit_clause, unit_params = "1", []
+        else:
+            marks = ", ".join(["%s"] * len(filters.unit_ids))
+            unit_clause = f"s.unit_id IN ({marks})"
+            unit_params = [_uuid(pk) for pk in filters.unit_ids]
+        where, params = common_where(filters, unit_clause=unit_clause, unit_params=unit_params)
         base = (
             f"FROM {table} JOIN documents_searchentry s ON s.id = {table}.rowid"
             f" WHERE {table} MATCH %s AND {where}"

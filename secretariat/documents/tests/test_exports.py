@@ -1,5 +1,6 @@
 """The register printed (Decree 30/2020/NĐ-CP Art. 16, Appendix IV columns [unverified]): XLSX
-read back with openpyxl, PDF read back with pdftotext."""
+read back with openpyxl, PDF read back with pdftotext; the columns kept on the entry (drafting
+unit, keeper of the file copy, date sent, receiving unit or person) written and printed."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from openpyxl import load_workbook
 
-from secretariat.core.errors import PermissionDenied, ValidationFailed
+from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
 from secretariat.documents import exports, registers
 from secretariat.documents.models import Confidentiality, Document, DocumentType, Urgency
 
@@ -214,3 +216,158 @@ def test_export_refuses_bad_input_and_outsiders(
     specialist = make_user("specialist", role="specialist", unit=tree["province"])
     with pytest.raises(PermissionDenied):
         exports.register_export(user=specialist, register=incoming, fmt="pdf")
+
+
+# --- Columns kept on the entry: drafting unit, keeper of the copy, date sent, handled by --------
+
+
+@pytest.fixture
+def drafter(tree: dict[str, Any], make_user: Any) -> Any:
+    """A specialist of the province whose post is in its office (Văn phòng Tỉnh ủy)."""
+    user = make_user(
+        "chuyen_vien",
+        role="specialist",
+        unit=tree["province"],
+        position=(tree["office"], "Chuyên viên"),
+    )
+    user.full_name = "Lê Văn Soạn"
+    user.save()
+    return user
+
+
+def _outgoing(unit: Any, *, created_by: Any, subject: str = "Kế hoạch chuyển đổi số") -> Document:
+    return Document.objects.create(
+        unit=unit,
+        doc_type=DocumentType.objects.get(code="ke_hoach"),
+        subject=subject,
+        signer_name="Nguyễn Văn Ký",
+        recipients="Các đảng ủy trực thuộc",
+        copies=5,
+        created_by=created_by,
+    )
+
+
+def test_outgoing_registration_records_the_drafting_unit_and_keeper(
+    tree: dict[str, Any], clerk: Any, drafter: Any, make_user: Any
+) -> None:
+    """The drafting unit is the drafter's post inside the issuing unit (here its office); the
+    drafter keeps the copy for the work file; both are written when the number is given."""
+    entry = registers.register_document(
+        actor=clerk, document=_outgoing(tree["province"], created_by=drafter), kind="outgoing"
+    )
+    assert entry.drafting_unit == "Văn phòng Tỉnh ủy"
+    assert entry.copy_keeper == "Lê Văn Soạn"
+    assert entry.sent_on is None
+
+    # Without a post inside the unit, the unit itself drafted it.
+    outsider_post = make_user(
+        "other", role="specialist", unit=tree["province"], position=(tree["commune_b"], "Cán bộ")
+    )
+    own = registers.register_document(
+        actor=clerk,
+        document=_outgoing(tree["office"], created_by=outsider_post, subject="Thông báo"),
+        kind="outgoing",
+    )
+    assert own.drafting_unit == "Văn phòng Tỉnh ủy"
+    assert own.copy_keeper == "Other"
+    # Incoming entries have no drafting columns: the sender drafted them.
+    incoming = registers.register_document(
+        actor=clerk,
+        document=Document.objects.create(
+            unit=tree["province"], subject="Công văn đến", notation="3-CV/ĐU", created_by=drafter
+        ),
+        kind="incoming",
+    )
+    assert (incoming.drafting_unit, incoming.copy_keeper) == ("", "")
+
+
+def test_confidential_entry_keeps_the_drafting_columns_empty(
+    tree: dict[str, Any], clerk: Any
+) -> None:
+    """The clerk types a confidential entry: they are not its drafter."""
+    entry = registers.register_confidential(
+        actor=clerk,
+        unit=tree["province"],
+        kind="outgoing",
+        metadata=registers.ConfidentialMetadata(
+            confidentiality=Confidentiality.CONFIDENTIAL,
+            doc_type=DocumentType.objects.get(code="cong_van"),
+        ),
+    )
+    assert (entry.drafting_unit, entry.copy_keeper) == ("", "")
+
+
+def test_date_sent_is_written_once_audited_and_printed(
+    tree: dict[str, Any], clerk: Any, drafter: Any, tmp_path: Path
+) -> None:
+    from secretariat.audit.models import AuditEvent
+
+    entry = registers.register_document(
+        actor=clerk,
+        document=_outgoing(tree["province"], created_by=drafter),
+        kind="outgoing",
+        on=dt.date(2026, 5, 4),
+    )
+    with transaction.atomic():
+        registers.entry_record_sent(actor=clerk, entry=entry, on=dt.date(2026, 5, 5))
+    # A second dispatch record keeps the first date: the register records what happened.
+    with transaction.atomic():
+        again = registers.entry_record_sent(actor=clerk, entry=entry, on=dt.date(2026, 5, 9))
+    assert again.sent_on == dt.date(2026, 5, 5)
+    entry.refresh_from_db()
+    assert entry.sent_on == dt.date(2026, 5, 5)
+    assert AuditEvent.objects.filter(action="documents.entry_sent_recorded").count() == 1
+
+    content, _, _ = exports.register_export(user=clerk, register=entry.register, fmt="xlsx")
+    ws = _xlsx(content)
+    headings = [c.value for c in ws[6]]
+    row = dict(zip(headings, [c.value for c in ws[7]], strict=True))
+    assert row["Đơn vị soạn thảo"] == "Văn phòng Tỉnh ủy"
+    assert row["Người nhận bản lưu"] == "Lê Văn Soạn"
+    assert row["Ngày gửi"].date() == dt.date(2026, 5, 5)
+    assert row["Số lượng bản"] == 5
+    assert row["Số, ký hiệu văn bản"] == "01-KH/TU"
+
+    text = _pdf_text(
+        exports.register_export(user=clerk, register=entry.register, fmt="pdf")[0], tmp_path
+    )
+    for expected in ("Văn phòng Tỉnh ủy", "Lê Văn Soạn", "05/05/2026"):
+        assert expected in text, expected
+
+
+def test_receiving_unit_or_person_comes_from_the_instruction(
+    incoming: Any, clerk: Any, tree: dict[str, Any], make_user: Any, tmp_path: Path
+) -> None:
+    from secretariat.audit.models import AuditEvent
+
+    handler = make_user("chuyen", role="specialist", unit=tree["office"])
+    handler.full_name = "Trần Thị Chuyên"
+    handler.save()
+    first = incoming.entries.get(number=1)
+    with transaction.atomic():
+        registers.entry_record_handling(
+            actor=None, entry=first, unit=tree["office"], people=[handler]
+        )
+    first.refresh_from_db()
+    assert first.handled_by == "Văn phòng Tỉnh ủy: Trần Thị Chuyên"
+    event = AuditEvent.objects.get(action="documents.entry_handling_recorded")
+    assert event.data["people"] == ["chuyen"]
+
+    ws = _xlsx(exports.register_export(user=clerk, register=incoming, fmt="xlsx")[0])
+    assert ws["G6"].value == "Đơn vị hoặc người nhận"
+    assert ws["G7"].value == "Văn phòng Tỉnh ủy: Trần Thị Chuyên"
+    assert ws["G8"].value is None  # not instructed yet: empty, as on paper
+    text = _pdf_text(exports.register_export(user=clerk, register=incoming, fmt="pdf")[0], tmp_path)
+    assert "Trần Thị Chuyên" in text
+
+
+def test_columns_belong_to_their_kind_of_register(
+    incoming: Any, tree: dict[str, Any], clerk: Any, drafter: Any
+) -> None:
+    outgoing = registers.register_document(
+        actor=clerk, document=_outgoing(tree["province"], created_by=drafter), kind="outgoing"
+    )
+    with pytest.raises(Conflict), transaction.atomic():
+        registers.entry_record_handling(actor=None, entry=outgoing, unit=tree["office"])
+    with pytest.raises(Conflict), transaction.atomic():
+        registers.entry_record_sent(actor=None, entry=incoming.entries.first())

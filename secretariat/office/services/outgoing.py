@@ -24,12 +24,14 @@ again under the row lock after them.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -41,11 +43,11 @@ from secretariat.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from secretariat.core.locks import for_update
 from secretariat.documents import registers
 from secretariat.documents import services as documents
-from secretariat.documents.models import DocumentVersion, RegisterKind
+from secretariat.documents.models import DocumentVersion, RegisterKind, Urgency
 from secretariat.orgs.models import Unit
 
-from .. import hooks
 from .. import selectors_outgoing as selectors
+from .. import workdays
 from ..models import (
     ExternalDispatch,
     OutgoingDelivery,
@@ -72,6 +74,7 @@ AUDIT_LABELS: dict[str, Promise] = {
     "office.outgoing_signed": _("Outgoing document signed"),
     "office.outgoing_numbered": _("Outgoing document numbered"),
     "office.outgoing_sealed": _("Organization signature applied"),
+    "office.outgoing_signature_returned": _("Personal signature refused, draft returned"),
     "office.outgoing_dispatched": _("Outgoing document dispatched"),
     "office.outgoing_recalled": _("Outgoing document recalled"),
     "office.outgoing_recall_confirmed": _("Recall confirmed by a recipient"),
@@ -525,53 +528,35 @@ def outgoing_approve(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess
     return locked
 
 
-# --- Signatures, number, dispatch -------------------------------------------------------------
+# --- Signatures (services/outgoing_signatures.py), number, dispatch ----------------------------
+
+# What a signature validation report says when every signature passed (signing.validation).
+PASSED = "passed"
 
 
-def _signer_title(signer: Any, unit: Unit) -> str:
-    """The signer's post as printed under the signature: the one held in the issuing unit,
-    else the primary one."""
-    positions = signer.positions.filter(ended_on__isnull=True)
-    position = positions.filter(unit=unit).first() or positions.filter(is_primary=True).first()
-    return position.title if position is not None else ""
+def signature_status(version: DocumentVersion | None) -> str:
+    """ "passed", "failed", "indeterminate" or "unsigned": the validation of a version's
+    signatures, as kept with the version."""
+    if version is None:
+        return "unsigned"
+    return str((version.signature_check or {}).get("status") or "unsigned")
 
 
-def outgoing_sign(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
-    """The personal signature of the competent person (Art. 5, 13), made by the registered
-    signature step (`office.hooks`). Then the clerks are told to number the document."""
-    _require_signer(actor, process)
-    message = _("Only an approved document can be signed.")
-    current = _fresh(process)
-    _require_state(current, {OutgoingState.APPROVED}, message)
-    result = hooks.signature_step().sign(
-        actor=actor, process=current, kind=hooks.SignatureKind.PERSONAL
-    )
-    with transaction.atomic(durable=True):
-        locked = _lock(process)
-        _require_state(locked, {OutgoingState.APPROVED}, message)
-        before = _snapshot(locked)
-        locked.state = OutgoingState.SIGNED
-        locked.signed_at = clock.now()
-        locked.save(update_fields=["state", "signed_at", "updated_at"])
-        documents.document_record_signer(
-            document=locked.document,
-            name=actor.full_name or actor.username,
-            title=_signer_title(actor, locked.unit),
+def require_valid_signatures(process: OutgoingProcess, message: Any) -> None:
+    """Refuse to go on with a document whose current version's signatures do not validate."""
+    status = signature_status(process.document.versions.order_by("-number").first())
+    if status != PASSED:
+        raise Conflict(
+            _("%(what)s The signatures of the current version: %(status)s.")
+            % {"what": message, "status": _STATUS_LABELS.get(status, status)}
         )
-        _notify_clerks(
-            locked.unit,
-            _("A signed document is to be numbered and sent: %(subject)s")
-            % {"subject": locked.document.subject[:120]},
-            _link(locked),
-        )
-        _record(
-            actor=actor,
-            action="office.outgoing_signed",
-            process=locked,
-            before=before,
-            data={"method": result.method, "version": result.version, **result.details},
-        )
-    return locked
+
+
+_STATUS_LABELS = {
+    "failed": _("failed"),
+    "indeterminate": _("could not be confirmed"),
+    "unsigned": _("none"),
+}
 
 
 @transaction.atomic(durable=True)
@@ -583,6 +568,10 @@ def outgoing_number(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
     locked = _lock(process)
     _require_state(
         locked, {OutgoingState.SIGNED}, _("A document is numbered after it has been signed.")
+    )
+    require_valid_signatures(
+        locked,
+        _("Only a validly signed document is numbered: refuse the signature to return the draft."),
     )
     before = _snapshot(locked)
     entry = registers.register_document(
@@ -598,45 +587,6 @@ def outgoing_number(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
         before=before,
         data={"number": entry.number, "notation": entry.notation},
     )
-    return locked
-
-
-def outgoing_seal(*, actor: Any, process: OutgoingProcess) -> OutgoingProcess:
-    """The organization's signature (the electronic seal), applied by the clerk who keeps it,
-    only to a document the competent person has signed (Art. 32–33) and numbered (Art. 14)."""
-    policy.require(actor, Action.OFFICE_CLERK, process.unit)
-
-    def check(current: OutgoingProcess) -> None:
-        if current.signed_at is None:
-            raise Conflict(
-                _(
-                    "The organization's signature is applied only to a document already signed "
-                    "by the competent person (Decree 30, Art. 32–33)."
-                )
-            )
-        _require_state(
-            current, {OutgoingState.NUMBERED}, _("Number the document before sealing it.")
-        )
-
-    current = _fresh(process)
-    check(current)
-    result = hooks.signature_step().sign(
-        actor=actor, process=current, kind=hooks.SignatureKind.ORGANIZATION
-    )
-    with transaction.atomic(durable=True):
-        locked = _lock(process)
-        check(locked)
-        before = _snapshot(locked)
-        locked.state = OutgoingState.SEALED
-        locked.sealed_at = clock.now()
-        locked.save(update_fields=["state", "sealed_at", "updated_at"])
-        _record(
-            actor=actor,
-            action="office.outgoing_sealed",
-            process=locked,
-            before=before,
-            data={"method": result.method, "version": result.version, **result.details},
-        )
     return locked
 
 
@@ -694,6 +644,7 @@ def outgoing_dispatch(
     _require_state(
         locked, {OutgoingState.SEALED}, _("A document is sent once it is signed and sealed.")
     )
+    require_valid_signatures(locked, _("A document whose signatures fail is not sent."))
     before = _snapshot(locked)
     for unit in internal_units:
         # Registered at once in the recipient's incoming register (Art. 21–22), which starts
@@ -713,9 +664,30 @@ def outgoing_dispatch(
         action="office.outgoing_dispatched",
         process=locked,
         before=before,
-        data={"internal": [u.code for u in internal_units], "external": codes},
+        data={
+            "internal": [u.code for u in internal_units],
+            "external": codes,
+            "on_time": dispatch_on_time(locked),
+        },
     )
     return locked
+
+
+def dispatch_deadline(process: OutgoingProcess) -> dt.date | None:
+    """Art. 16: an outgoing document is dispatched the day it is signed, at the latest the next
+    working day; urgent ones (Hỏa tốc, Thượng khẩn, Khẩn) the same day."""
+    if process.signed_at is None:
+        return None
+    signed_on = timezone.localdate(process.signed_at)
+    if process.document.urgency != Urgency.NORMAL:
+        return signed_on
+    return workdays.add_working_days(signed_on, 1)
+
+
+def dispatch_on_time(process: OutgoingProcess) -> bool:
+    deadline = dispatch_deadline(process)
+    sent = process.dispatched_at or clock.now()
+    return deadline is None or timezone.localdate(sent) <= deadline
 
 
 # --- Corrections and recall (Art. 18) ---------------------------------------------------------

@@ -16,11 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from secretariat.accounts.models import Role
+from secretariat.accounts.tests.totp import next_code
 from secretariat.api.tests.matrix import Case, Ctx
 from secretariat.documents.services import IncomingFile
 from secretariat.documents.tests.factories import text_pdf
 from secretariat.office.models import ReviewDecision
 from secretariat.office.services import outgoing as svc
+from secretariat.office.services import outgoing_signatures as sig
+from secretariat.signing.tests.factories import give_certificate
 
 WORKERS = frozenset({Role.RECORDS_CLERK, Role.LEADER, Role.SPECIALIST})
 DRAFTERS = frozenset({Role.RECORDS_CLERK, Role.SPECIALIST})
@@ -47,6 +50,10 @@ def setup(ctx: Ctx, make_user: Any) -> None:
     out_drafter = make_user("out_drafter", role=Role.SPECIALIST, unit=b)
     out_signer = make_user("out_signer", role=Role.LEADER, unit=b)
     out_clerk = make_user("out_clerk", role=Role.RECORDS_CLERK, unit=b)
+    for user in (leader, out_signer):
+        give_certificate(user=user)
+    for unit in (a, b):
+        give_certificate(unit=unit)
 
     def draft(subject: str, *, reviewers: list[Any] | None = None) -> Any:
         return svc.outgoing_draft(
@@ -69,14 +76,12 @@ def setup(ctx: Ctx, make_user: Any) -> None:
     for process in chain[1:]:
         svc.outgoing_approve(actor=leader, process=process)
     extra["outgoing_approved_in"] = chain[1]
-    for process in chain[2:]:
-        svc.outgoing_sign(actor=leader, process=process)
+    sig.outgoing_sign_batch(actor=leader, processes=chain[2:], confirmation=next_code(leader))
     extra["outgoing_signed_in"] = chain[2]
     for process in chain[3:]:
         svc.outgoing_number(actor=clerk, process=process)
     extra["outgoing_numbered_in"] = chain[3]
-    for process in chain[4:]:
-        svc.outgoing_seal(actor=clerk, process=process)
+    sig.outgoing_seal_batch(actor=clerk, processes=chain[4:], confirmation=next_code(clerk))
     extra["outgoing_sealed_in"] = chain[4]
     svc.outgoing_dispatch(actor=clerk, process=chain[5], internal_units=[], external_codes=["G01"])
     extra["outgoing_sent_in"] = chain[5]
@@ -98,9 +103,9 @@ def setup(ctx: Ctx, make_user: Any) -> None:
     )
     svc.outgoing_submit(actor=out_drafter, process=recalled)
     svc.outgoing_approve(actor=out_signer, process=recalled)
-    svc.outgoing_sign(actor=out_signer, process=recalled)
+    sig.outgoing_sign(actor=out_signer, process=recalled, confirmation=next_code(out_signer))
     svc.outgoing_number(actor=out_clerk, process=recalled)
-    svc.outgoing_seal(actor=out_clerk, process=recalled)
+    sig.outgoing_seal(actor=out_clerk, process=recalled, confirmation=next_code(out_clerk))
     svc.outgoing_dispatch(
         actor=out_clerk,
         process=recalled,
@@ -208,9 +213,48 @@ CASES = [
         data=lambda c, s: {"decision": ReviewDecision.APPROVED, "comment": ""},
     ),
     Case("office:outgoing_approve", "post", _page("approve", "agreed"), SIGNER, write=True),
-    Case("office:outgoing_sign", "post", _page("sign", "approved"), SIGNER, write=True),
+    Case(
+        "office:outgoing_sign",
+        "post",
+        _page("sign", "approved"),
+        SIGNER,
+        write=True,
+        data=lambda c, s: {"confirmation": next_code(c.actors[Role.LEADER])},
+    ),
+    Case(
+        "office:outgoing_sign_agent",
+        "post",
+        _page("sign-agent", "approved"),
+        SIGNER,
+        write=True,
+        data=lambda c, s: {"mode": "pdf"},
+    ),
+    Case(
+        "office:outgoing_return_signature",
+        "post",
+        _page("return-signature", "signed"),
+        CLERK,
+        write=True,
+        data=lambda c, s: {"reason": "Chữ ký không hợp lệ"},
+    ),
     Case("office:outgoing_number", "post", _page("number", "signed"), CLERK, write=True),
-    Case("office:outgoing_seal", "post", _page("seal", "numbered"), CLERK, write=True),
+    Case(
+        "office:outgoing_seal",
+        "post",
+        _page("seal", "numbered"),
+        CLERK,
+        write=True,
+        data=lambda c, s: {"confirmation": next_code(c.actors[Role.RECORDS_CLERK])},
+    ),
+    # The batch page lists the unit's numbered documents; sealing them is the seal case's.
+    Case(
+        "office:outgoing_seal_queue",
+        "get",
+        lambda c, s: reverse("office:outgoing_seal_queue"),
+        CLERK,
+        scoped=False,
+        shows=lambda c, s: "Matrix step 3" if s == "in" else "OUTGOING-MATRIX-OUT",
+    ),
     Case(
         "office:outgoing_dispatch",
         "post",

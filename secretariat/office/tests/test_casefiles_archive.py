@@ -1,5 +1,6 @@
 """Case files (Decree 30 Art. 28–31): open, fill, close, export for the archive; the package
-verifies intact, and a changed byte, a missing file or an edited manifest is detected."""
+verifies intact, and a changed byte, a missing file or an edited manifest is detected — also
+when the manifest's digests were recomputed, because the manifest is signed by the node key."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.urls import reverse
 
 from secretariat.accounts.models import Role
+from secretariat.core import keys
 from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
 from secretariat.documents import storage
 from secretariat.documents.tests.factories import (
@@ -22,6 +26,7 @@ from secretariat.documents.tests.factories import (
     isolated_storage_fixture,  # noqa: F401 - the fixture
     text_pdf,
 )
+from secretariat.office import archive as archive_module
 from secretariat.office.models import CaseFile, CaseFileState
 from secretariat.office.services import casefiles
 
@@ -160,3 +165,155 @@ def test_file_pages_and_export_download(
     api = client.get(f"/api/v1/office/files/{closed_file.pk}/export")
     assert api.status_code == 200
     assert casefiles.archive_verify(api.content) == []
+
+
+# --- The signed manifest ------------------------------------------------------------------------
+
+
+def _forge(package: bytes, edit: Any, *, key: Ed25519PrivateKey | None = None) -> bytes:
+    """What a careful forger does: change files, write their new SHA-256 and size into the
+    manifest with `edit(manifest, files)`, recompute `manifest.sha256`, and (with `key`) sign the
+    new manifest with a key of their own."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    files = {name: source.read(name) for name in source.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    edit(manifest, files)
+    for path in manifest["files"]:
+        data = files[path]
+        manifest["files"][path] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    files["manifest.json"] = manifest_bytes
+    files["manifest.sha256"] = (
+        f"{hashlib.sha256(manifest_bytes).hexdigest()}  manifest.json\n".encode()
+    )
+    if key is not None:
+        files["manifest.sig"] = archive_module.sign_manifest(manifest_bytes, key)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, data in files.items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def _node_key_hex() -> str:
+    return keys.public_key_hex(keys.node_public_key())
+
+
+def test_manifest_is_signed_by_the_node_key(closed_file: CaseFile, clerk: Any) -> None:
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+    source = zipfile.ZipFile(io.BytesIO(package))
+    signature = json.loads(source.read("manifest.sig"))
+    assert signature["algorithm"] == "Ed25519"
+    assert signature["public_key"] == _node_key_hex()
+    assert signature["key_id"] == keys.key_id(keys.node_public_key())
+    # The signature covers the manifest as stored, under the package's own prefix.
+    keys.node_public_key().verify(
+        bytes.fromhex(signature["signature"]),
+        b"secretariat-case-file-manifest/1\n" + source.read("manifest.json"),
+    )
+    assert casefiles.archive_verify(package) == []
+    assert archive_module.verify(package, public_keys=[_node_key_hex()]) == []
+
+
+def test_edited_manifest_with_recomputed_digests_is_detected(
+    closed_file: CaseFile, clerk: Any
+) -> None:
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+
+    def shorten_retention(manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+        manifest["case_file"]["retention_years"] = 1
+
+    problems = casefiles.archive_verify(_forge(package, shorten_retention))
+    assert problems == [
+        "The signature of manifest.json does not verify: the manifest was changed after signing."
+    ]
+
+
+def test_replaced_file_with_recomputed_hashes_is_detected(
+    closed_file: CaseFile, clerk: Any
+) -> None:
+    """A document swapped for another, its SHA-256 rewritten everywhere in the manifest: every
+    digest agrees again, only the signature tells."""
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+    forged_pdf = text_pdf(["BÁO CÁO SỐ 1", "Nội dung đã bị thay"])
+
+    def swap(manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+        version = manifest["documents"][0]["versions"][0]
+        path = version["original"]["path"]
+        files[path] = forged_pdf
+        version["original"]["sha256"] = hashlib.sha256(forged_pdf).hexdigest()
+
+    problems = casefiles.archive_verify(_forge(package, swap))
+    assert problems == [
+        "The signature of manifest.json does not verify: the manifest was changed after signing."
+    ]
+
+
+def test_manifest_resigned_with_another_key_is_refused(closed_file: CaseFile, clerk: Any) -> None:
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+    forger = Ed25519PrivateKey.generate()
+
+    def shorten_retention(manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+        manifest["case_file"]["retention_years"] = 1
+
+    forged = _forge(package, shorten_retention, key=forger)
+    forger_id = keys.key_id(forger.public_key())
+    [problem] = casefiles.archive_verify(forged)
+    assert problem.startswith(f"manifest.json is signed by key {forger_id}, which is not a trusted")
+    # Trusting the forger's key explicitly is the archive's choice; the node's key refuses it.
+    assert archive_module.verify(forged, public_keys=[_node_key_hex()]) == [problem]
+    assert (
+        archive_module.verify(forged, public_keys=[keys.public_key_hex(forger.public_key())]) == []
+    )
+
+
+def test_unsigned_or_unreadable_signature_is_reported(closed_file: CaseFile, clerk: Any) -> None:
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+    unsigned = _rewrite(package, lambda n, d: None if n == "manifest.sig" else d)
+    assert casefiles.archive_verify(unsigned) == [
+        "manifest.sig is missing: the package is not signed."
+    ]
+    garbled = _rewrite(package, lambda n, d: b"{not json" if n == "manifest.sig" else d)
+    assert casefiles.archive_verify(garbled) == ["manifest.sig cannot be read."]
+
+
+def test_package_of_a_retired_key_verifies_when_listed(
+    closed_file: CaseFile, clerk: Any, settings: Any
+) -> None:
+    """After a key rotation, packages signed by the old key still verify when its public key is
+    listed in AUDIT_TRUSTED_PUBLIC_KEYS (as audit checkpoints do)."""
+    package = casefiles.case_file_export(actor=clerk, case_file=closed_file)
+    old_key_hex = _node_key_hex()
+    settings.NODE_SIGNING_KEY = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    assert _node_key_hex() != old_key_hex
+    [problem] = casefiles.archive_verify(package)
+    assert "which is not a trusted key" in problem
+    settings.AUDIT_TRUSTED_PUBLIC_KEYS = [old_key_hex]
+    assert casefiles.archive_verify(package) == []
+
+
+def test_verify_archive_command_with_public_key(
+    closed_file: CaseFile, clerk: Any, tmp_path: Path, capsys: Any
+) -> None:
+    package = tmp_path / "package.zip"
+    package.write_bytes(casefiles.case_file_export(actor=clerk, case_file=closed_file))
+    call_command("verify_archive", str(package), "--public-key", _node_key_hex())
+    assert "intact" in capsys.readouterr().out
+
+    stranger = keys.public_key_hex(Ed25519PrivateKey.generate().public_key())
+    with pytest.raises(SystemExit) as refused:
+        call_command("verify_archive", str(package), "--public-key", stranger)
+    assert refused.value.code == 1
+    assert "which is not a trusted key" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit) as malformed:
+        call_command("verify_archive", str(package), "--public-key", "abc")
+    assert malformed.value.code == 2

@@ -13,7 +13,6 @@ from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
 from secretariat.documents.models import RegisterEntry
 from secretariat.documents.services import IncomingFile
 from secretariat.documents.tests.factories import text_pdf
-from secretariat.office import hooks
 from secretariat.office.models import (
     ExternalDispatch,
     IncomingProcess,
@@ -25,6 +24,7 @@ from secretariat.office.models import (
     ReviewDecision,
 )
 from secretariat.office.services import outgoing as svc
+from secretariat.office.services import outgoing_signatures as sig
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +34,11 @@ def pdf(marker: str) -> IncomingFile:
 
 
 @pytest.fixture
-def people(tree: dict[str, Any], make_user: Any) -> dict[str, Any]:
+def people(
+    tree: dict[str, Any], make_user: Any, give_certificate: Any, totp_code: Any
+) -> dict[str, Any]:
     office = tree["office"]
-    return {
+    people = {
         "drafter": make_user("drafter", role=Role.SPECIALIST, unit=office),
         "r1": make_user("reviewer1", role=Role.SPECIALIST, unit=office),
         "r2": make_user("reviewer2", role=Role.LEADER, unit=office),
@@ -45,6 +47,19 @@ def people(tree: dict[str, Any], make_user: Any) -> dict[str, Any]:
         "clerk_a": make_user("clerk_a", role=Role.RECORDS_CLERK, unit=tree["commune_a"]),
         "leader_a": make_user("leader_a", role=Role.LEADER, unit=tree["commune_a"]),
     }
+    give_certificate(user=people["signer"])
+    give_certificate(unit=office)
+    return {**people, "code": totp_code}
+
+
+def sign(p: dict[str, Any], process: Any) -> Any:
+    return sig.outgoing_sign(
+        actor=p["signer"], process=process, confirmation=p["code"](p["signer"])
+    )
+
+
+def seal(p: dict[str, Any], process: Any) -> Any:
+    return sig.outgoing_seal(actor=p["clerk"], process=process, confirmation=p["code"](p["clerk"]))
 
 
 def draft(tree: dict[str, Any], p: dict[str, Any], marker: str = "OUT-1", **kw: Any) -> Any:
@@ -63,9 +78,9 @@ def to_sealed(tree: dict[str, Any], p: dict[str, Any], marker: str = "OUT-1") ->
     svc.outgoing_submit(actor=p["drafter"], process=process)
     svc.outgoing_review(actor=p["r1"], process=process, decision=ReviewDecision.APPROVED)
     svc.outgoing_approve(actor=p["signer"], process=process)
-    svc.outgoing_sign(actor=p["signer"], process=process)
+    sign(p, process)
     svc.outgoing_number(actor=p["clerk"], process=process)
-    return svc.outgoing_seal(actor=p["clerk"], process=process)
+    return seal(p, process)
 
 
 def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str, Any]) -> None:
@@ -107,7 +122,7 @@ def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str
     Position.objects.create(
         user=p["signer"], unit=p["signer"].role_grants.get().unit, title="Chánh Văn phòng"
     )
-    signed = svc.outgoing_sign(actor=p["signer"], process=process)
+    signed = sign(p, process)
     assert signed.state == OutgoingState.SIGNED
     signed.document.refresh_from_db()
     # The signer's name and title are written on the document (Art. 8).
@@ -116,8 +131,11 @@ def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str
         "Chánh Văn phòng",
     )
     event = AuditEvent.objects.filter(action="office.outgoing_signed").get()
-    assert event.data["method"] == "approval-record"
-    assert "no digital signature" in event.data["note"]
+    assert event.data["validation"] == "passed"
+    assert "Signer" in event.data["certificate_subject"]
+    # The signature is kept as a new version of the document, validated as it was stored.
+    assert signed.document.versions.count() == 3
+    assert signed.document.versions.order_by("-number")[0].signature_check["status"] == "passed"
     assert Notification.objects.filter(user=p["clerk"], message__contains="numbered").exists()
 
     numbered = svc.outgoing_number(actor=p["clerk"], process=process)
@@ -126,8 +144,11 @@ def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str
     assert numbered.entry is not None
     assert numbered.entry.register.kind == "outgoing"
 
-    sealed = svc.outgoing_seal(actor=p["clerk"], process=process)
+    sealed = seal(p, process)
     assert sealed.state == OutgoingState.SEALED
+    last = sealed.document.versions.order_by("-number")[0]
+    assert last.signature_check["status"] == "passed"
+    assert len(last.signature_check["signatures"]) == 2
 
     sent = svc.outgoing_dispatch(
         actor=p["clerk"],
@@ -176,12 +197,12 @@ def test_seal_before_signature_is_refused(tree: dict[str, Any], people: dict[str
     svc.outgoing_submit(actor=p["drafter"], process=process)
     svc.outgoing_approve(actor=p["signer"], process=process)
     with pytest.raises(Conflict, match=r"Art\. 32"):
-        svc.outgoing_seal(actor=p["clerk"], process=process)
+        sig.outgoing_seal(actor=p["clerk"], process=process, confirmation="000000")
     with pytest.raises(Conflict, match="after it has been signed"):
         svc.outgoing_number(actor=p["clerk"], process=process)
-    svc.outgoing_sign(actor=p["signer"], process=process)
+    sign(p, process)
     with pytest.raises(Conflict, match="Number the document"):
-        svc.outgoing_seal(actor=p["clerk"], process=process)
+        sig.outgoing_seal(actor=p["clerk"], process=process, confirmation="000000")
 
 
 def test_only_the_chosen_signer_signs(tree: dict[str, Any], people: dict[str, Any]) -> None:
@@ -191,7 +212,7 @@ def test_only_the_chosen_signer_signs(tree: dict[str, Any], people: dict[str, An
     with pytest.raises(PermissionDenied):
         svc.outgoing_approve(actor=p["r2"], process=process)  # a leader, not the signer
     with pytest.raises(Conflict, match="approved"):
-        svc.outgoing_sign(actor=p["signer"], process=process)
+        sig.outgoing_sign(actor=p["signer"], process=process, confirmation="000000")
 
 
 def test_draft_checks_before_storing(tree: dict[str, Any], people: dict[str, Any]) -> None:
@@ -227,24 +248,6 @@ def test_new_version_only_while_editable(tree: dict[str, Any], people: dict[str,
     assert process.document.versions.count() == 1
 
 
-def test_signature_step_is_pluggable(tree: dict[str, Any], people: dict[str, Any]) -> None:
-    calls: list[str] = []
-
-    class Fake:
-        def sign(self, *, actor: Any, process: Any, kind: hooks.SignatureKind) -> Any:
-            calls.append(f"{kind}:{actor.username}")
-            return hooks.SignatureResult(method="pades", details={"serial": "42"}, version=2)
-
-    hooks.register_signature_step(Fake())
-    try:
-        to_sealed(tree, people)
-    finally:
-        hooks.reset_signature_step()
-    assert calls == ["personal:signer", "organization:clerk"]
-    sealed = AuditEvent.objects.get(action="office.outgoing_sealed")
-    assert (sealed.data["method"], sealed.data["serial"]) == ("pades", "42")
-
-
 def test_replacement_and_errata_chains(tree: dict[str, Any], people: dict[str, Any]) -> None:
     p = people
     process = to_sealed(tree, p)
@@ -267,7 +270,7 @@ def test_replacement_and_errata_chains(tree: dict[str, Any], people: dict[str, A
     # The replacement goes round the same circuit and gets its own number.
     svc.outgoing_submit(actor=p["drafter"], process=replacement)
     svc.outgoing_approve(actor=p["signer"], process=replacement)
-    svc.outgoing_sign(actor=p["signer"], process=replacement)
+    sign(p, replacement)
     numbered = svc.outgoing_number(actor=p["clerk"], process=replacement)
     numbered.document.refresh_from_db()
     assert numbered.document.notation == "02-QĐ/VPTU"

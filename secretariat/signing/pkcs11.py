@@ -1,0 +1,205 @@
+"""PKCS#11 devices: the HSM in the data center, a USB token, SoftHSM2 in tests and the demo.
+
+One place opens sessions, generates key pairs on a device (the private key never leaves it),
+reads public keys and writes certificate objects next to their keys (same label and CKA_ID, which
+is how pyHanko's `PKCS11Signer` and the officials' desktop tools find the pair).
+
+Errors of the device are turned into `DeviceError` subclasses that say what is wrong in words an
+operator understands; `keys` turns them into `KeyUnavailable` for users. PINs are never logged
+nor kept beyond the call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pkcs11
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11_errors
+from pkcs11.util.x509 import decode_x509_certificate
+
+
+class DeviceError(Exception):
+    """The device cannot do what was asked (not configured, absent, refused)."""
+
+
+class ModuleUnavailable(DeviceError):
+    """The PKCS#11 module (the .so file) cannot be loaded."""
+
+
+class TokenNotFound(DeviceError):
+    """No token with that label is present."""
+
+
+class WrongPin(DeviceError):
+    """The token refused the PIN (or it is locked)."""
+
+
+class KeyNotFound(DeviceError):
+    """No private key with that label on the token."""
+
+
+# Loading and initialising a module is process-wide state (C_Initialize); one lock keeps two
+# threads from reinitialising it at once.
+_lock = threading.Lock()
+
+
+def module(path: str) -> Any:
+    """The loaded PKCS#11 library at `path` (loaded once per process)."""
+    if not path:
+        raise ModuleUnavailable("no PKCS#11 module is configured")
+    try:
+        with _lock:
+            return pkcs11.lib(path)
+    except (OSError, RuntimeError) as error:
+        raise ModuleUnavailable(f"the PKCS#11 module {path} cannot be loaded: {error}") from error
+
+
+def rescan(path: str) -> None:
+    """Make the library see tokens created by another process since it was initialised (SoftHSM2
+    reads its token directory, and the `SOFTHSM2_CONF` file, when initialised). This closes every
+    open session of this module in the process: only tests and set-up tools call it."""
+    lib = module(path)
+    with _lock:
+        lib.reinitialize()
+
+
+@contextlib.contextmanager
+def session(path: str, *, token_label: str, pin: str, rw: bool = False) -> Iterator[Any]:
+    """An authenticated session on the token labelled `token_label`, closed on exit."""
+    lib = module(path)
+    try:
+        token = lib.get_token(token_label=token_label)
+    except p11_errors.NoSuchToken as error:
+        raise TokenNotFound(f"no token labelled {token_label!r}") from error
+    except p11_errors.MultipleTokensReturned as error:
+        raise TokenNotFound(f"several tokens are labelled {token_label!r}") from error
+    try:
+        opened = token.open(user_pin=pin, rw=rw)
+    except (
+        p11_errors.PinIncorrect,
+        p11_errors.PinInvalid,
+        p11_errors.PinLenRange,
+        p11_errors.ArgumentsBad,
+    ) as error:
+        raise WrongPin("the token refused the PIN") from error
+    except p11_errors.PinLocked as error:
+        raise WrongPin("the token's PIN is locked") from error
+    except p11_errors.PKCS11Error as error:
+        raise DeviceError(f"the token cannot be opened: {type(error).__name__}") from error
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def key_id_for(public_key: rsa.RSAPublicKey) -> bytes:
+    """The CKA_ID of a key pair: its subject key identifier (SHA-1 of the public key), the
+    usual convention, so certificate and key objects pair up on any tool."""
+    return x509.SubjectKeyIdentifier.from_public_key(public_key).digest
+
+
+def _public_key_of(p11_public: Any) -> rsa.RSAPublicKey:
+    modulus = int.from_bytes(p11_public[Attribute.MODULUS], "big")
+    exponent = int.from_bytes(p11_public[Attribute.PUBLIC_EXPONENT], "big")
+    return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+
+
+def generate_rsa_key(opened: Any, *, label: str, bits: int = 2048) -> rsa.RSAPublicKey:
+    """A new RSA key pair on the device (private key sensitive and not extractable). Returns
+    the public key; both objects carry `label` and the CKA_ID of `key_id_for`."""
+    if find_private_key(opened, label=label, required=False) is not None:
+        raise DeviceError(f"a key labelled {label!r} already exists on the token")
+    public, private = opened.generate_keypair(
+        KeyType.RSA,
+        bits,
+        label=label,
+        store=True,
+        public_template={Attribute.VERIFY: True, Attribute.ENCRYPT: False, Attribute.WRAP: False},
+        private_template={
+            Attribute.SIGN: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.DECRYPT: False,
+            Attribute.UNWRAP: False,
+        },
+    )
+    public_key = _public_key_of(public)
+    key_id = key_id_for(public_key)
+    public[Attribute.ID] = key_id
+    private[Attribute.ID] = key_id
+    return public_key
+
+
+def find_private_key(opened: Any, *, label: str, required: bool = True) -> Any:
+    found = list(
+        opened.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label})
+    )
+    if len(found) == 1:
+        return found[0]
+    if not found and not required:
+        return None
+    if not found:
+        raise KeyNotFound(f"no private key labelled {label!r} on the token")
+    raise KeyNotFound(f"several private keys are labelled {label!r} on the token")
+
+
+def public_key(opened: Any, *, label: str) -> rsa.RSAPublicKey:
+    """The public key of the pair labelled `label`."""
+    found = list(
+        opened.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.LABEL: label})
+    )
+    if len(found) != 1:
+        raise KeyNotFound(f"no single public key labelled {label!r} on the token")
+    return _public_key_of(found[0])
+
+
+def store_certificate(opened: Any, *, label: str, certificate_der: bytes) -> None:
+    """Write the certificate as a token object next to its key (same label and CKA_ID),
+    replacing an older certificate with that label."""
+    for old in opened.get_objects(
+        {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label}
+    ):
+        old.destroy()
+    certificate = x509.load_der_x509_certificate(certificate_der)
+    public = certificate.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    template = decode_x509_certificate(certificate_der)
+    template.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.LABEL: label,
+            Attribute.ID: key_id_for(public),
+            Attribute.PRIVATE: False,
+        }
+    )
+    opened.create_object(template)
+
+
+def destroy_key_pair(opened: Any, *, label: str) -> None:
+    """Remove every object labelled `label` (key pair and certificate): undoes a generation
+    whose certificate could not be recorded."""
+    for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE):
+        for found in opened.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}):
+            found.destroy()
+
+
+def read_certificate(opened: Any, *, label: str) -> bytes | None:
+    found = list(
+        opened.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label})
+    )
+    return bytes(found[0][Attribute.VALUE]) if len(found) == 1 else None
+
+
+def sign_sha256(opened: Any, *, label: str, data: bytes) -> bytes:
+    """RSA PKCS#1 v1.5 signature with SHA-256 of `data` by the key labelled `label`."""
+    key = find_private_key(opened, label=label)
+    try:
+        return bytes(key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+    except p11_errors.PKCS11Error as error:
+        raise DeviceError(f"the token refused to sign: {type(error).__name__}") from error
