@@ -209,6 +209,12 @@ FILES_DIR = Path(env.str("SECRETARIAT_FILES_DIR", default=str(DATA_DIR / "files"
 # Optional S3-compatible object store for the encrypted files (django-storages).
 FILES_S3_BUCKET = env.str("SECRETARIAT_FILES_S3_BUCKET", default="")
 FILES_S3_ENDPOINT = env.str("SECRETARIAT_FILES_S3_ENDPOINT", default="")
+FILES_S3_REGION = env.str("SECRETARIAT_FILES_S3_REGION", default="")
+# Empty keys: boto3's own credential chain (environment, instance role).
+FILES_S3_ACCESS_KEY_ID = env.str("SECRETARIAT_FILES_S3_ACCESS_KEY_ID", default="")
+FILES_S3_SECRET_ACCESS_KEY = env.str("SECRETARIAT_FILES_S3_SECRET_ACCESS_KEY", default="")
+# "path" for MinIO / Ceph; empty: the client's default.
+FILES_S3_ADDRESSING_STYLE = env.str("SECRETARIAT_FILES_S3_ADDRESSING_STYLE", default="")
 MAX_UPLOAD_MB = env.int("SECRETARIAT_MAX_UPLOAD_MB", default=50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

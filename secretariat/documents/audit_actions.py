@@ -6,6 +6,8 @@ LABELS = {
     "documents.captured": _("Document captured"),
     "documents.version_added": _("New version added"),
     "documents.version_signed": _("Signed version kept"),
+    "documents.entry_handling_recorded": _("Receiving unit or person recorded in the register"),
+    "documents.entry_sent_recorded": _("Date sent recorded in the register"),
     "documents.metadata_updated": _("Document details updated"),
     "documents.ocr_done": _("Text recognised (OCR)"),
     "documents.ocr_failed": _("Text recognition failed"),

@@ -75,7 +75,9 @@ class DispatchIn(Schema):
 
 
 class ConfirmationIn(Schema):
-    confirmation: str  # the current code of the user's authenticator app (step-up)
+    # The current code of the user's authenticator app (step-up); checked after the user's
+    # right and the document's state.
+    confirmation: str = ""
 
 
 class ReturnSignatureIn(Schema):

@@ -194,7 +194,7 @@ class FileForm(forms.Form):
 
 
 class ReviewersForm(forms.Form):
-    reviewers = forms.MultipleChoiceField(label=_("Reviewers"), required=False)
+    reviewers = OrderedReviewersField(label=_("Reviewers"), required=False)
 
     def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -264,9 +264,13 @@ def outgoing_version(request: HttpRequest, process_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def outgoing_reviewers(request: HttpRequest, process_id: UUID) -> HttpResponse:
-    ids = [str(v) for v in request.POST.getlist("reviewers")]
-
     def call(process: OutgoingProcess) -> Any:
+        form = ReviewersForm(
+            request.POST, reviewers=selectors.holders(Action.OFFICE_WORK, [process.unit])
+        )
+        if not form.is_valid():
+            raise _bad_form(form)
+        ids = [str(v) for v in form.cleaned_data["reviewers"]]
         users = _users(ids)
         if len(users) != len(ids):
             raise errors.ValidationFailed(_("Unknown reviewer."))

@@ -16,6 +16,7 @@ from asn1crypto import cms, crl, ocsp
 from asn1crypto import pdf as asn1_pdf
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.general import extract_certificate_info, find_unique_cms_attribute
@@ -307,9 +308,17 @@ def signed_attributes_digest(signature: EmbeddedPdfSignature) -> str:
 # --- Certificates ------------------------------------------------------------------------------
 
 
+# RFC 4514 names, with the officials' title by its name rather than its number (2.5.4.12).
+_NAME_OVERRIDES = {NameOID.TITLE: "title", NameOID.SERIAL_NUMBER: "serialNumber"}
+
+
+def _rfc4514(name: x509.Name) -> str:
+    return name.rfc4514_string(_NAME_OVERRIDES)
+
+
 def subject(cert: asn1_x509.Certificate) -> str:
     try:
-        return x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+        return _rfc4514(x509.load_der_x509_certificate(cert.dump()).subject)
     except Exception:
         return str(cert.subject.human_friendly)
 
@@ -324,7 +333,7 @@ def certificate_facts(cert: asn1_x509.Certificate) -> dict[str, Any]:
         return str(value or "")
 
     try:
-        issuer = x509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
+        issuer = _rfc4514(x509.load_der_x509_certificate(cert.dump()).issuer)
     except Exception:
         issuer = str(cert.issuer.human_friendly)
     validity = cert["tbs_certificate"]["validity"]

@@ -327,6 +327,10 @@ def incoming_instruct_nondurable(
     )
     instruction.coordinating_units.set(list(coordinating_units))
     instruction.assignees.set(list(assignees))
+    # The incoming register's "receiving unit or person" column (Appendix IV).
+    registers.entry_record_handling(
+        actor=actor, entry=locked.entry, unit=lead_unit, people=assignees
+    )
     before = _snapshot(locked)
     locked.state = IncomingState.INSTRUCTED
     locked.due_on = due_on

@@ -646,6 +646,9 @@ def outgoing_dispatch(
     )
     require_valid_signatures(locked, _("A document whose signatures fail is not sent."))
     before = _snapshot(locked)
+    if locked.entry is not None:
+        # The outgoing register's "date sent" column (Appendix IV).
+        registers.entry_record_sent(actor=actor, entry=locked.entry)
     for unit in internal_units:
         # Registered at once in the recipient's incoming register (Art. 21–22), which starts
         # its processing there, in this transaction: sent and received, or neither.

@@ -11,12 +11,13 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 
-from secretariat.signing import pki, sessions
+from secretariat.signing import sessions
 from secretariat.signing.tests.agent_support import (
     PURPOSE,
     RecordingHandler,
     free_port,
     install_handler,
+    register_token,
     serving,
     small_pdf,
 )
@@ -53,7 +54,7 @@ def _page_with_button(page: Any, live_server: Any, signer: Any, links: dict[str,
 def test_the_button_drives_the_running_agent_and_reloads_when_signed(
     page: Any, live_server: Any, handler: RecordingHandler, signer: Any, softhsm_token: Any
 ) -> None:
-    pki.import_credential(actor=None, user=signer, certificate=softhsm_token.certificate_der)
+    register_token(signer, softhsm_token)
     original = small_pdf()
     session, secret = sessions.open_session(
         actor=signer, purpose=PURPOSE, subject_id="9", pdf=original, file_name="a.pdf"

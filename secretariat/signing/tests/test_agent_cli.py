@@ -15,12 +15,13 @@ import pytest
 
 from secretariat.audit.models import AuditEvent
 from secretariat.core import clock
-from secretariat.signing import pki, sessions
+from secretariat.signing import sessions
 from secretariat.signing.models import SigningSession
 from secretariat.signing.tests.agent_support import (
     PURPOSE,
     RecordingHandler,
     install_handler,
+    register_token,
     run_agent,
     small_pdf,
 )
@@ -41,9 +42,7 @@ def signer(make_user: Any) -> Any:
 @pytest.fixture
 def token(softhsm_token: Any, signer: Any) -> Any:
     """The signer's USB token, its certificate registered for the signer."""
-    pki.import_credential(
-        actor=None, user=signer, certificate=softhsm_token.certificate_der, backend="workstation"
-    )
+    register_token(signer, softhsm_token)
     return softhsm_token
 
 
@@ -67,9 +66,7 @@ def _open(signer: Any, *, mode: str = "pdf", pdf: bytes | None = None) -> tuple[
     )
 
 
-def _sign(
-    urls: dict[str, str], token: Any, *, extra: tuple[str, ...] = (), **options: Any
-) -> Any:
+def _sign(urls: dict[str, str], token: Any, *, extra: tuple[str, ...] = (), **options: Any) -> Any:
     return run_agent(
         "sign",
         "--download",
@@ -248,9 +245,7 @@ def test_signature_of_a_certificate_registered_to_another_user_is_refused(
     softhsm_token: Any,
 ) -> None:
     other = make_user("other")
-    pki.import_credential(
-        actor=None, user=other, certificate=softhsm_token.certificate_der, backend="workstation"
-    )
+    register_token(other, softhsm_token)
     session, secret = _open(signer)
 
     result = _sign(_urls(live_server, session, secret), softhsm_token)

@@ -12,12 +12,13 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from secretariat.signing import pki, sessions
+from secretariat.signing import sessions
 from secretariat.signing.models import SigningSession
 from secretariat.signing.tests.agent_support import (
     PURPOSE,
     RecordingHandler,
     install_handler,
+    register_token,
     serving,
     small_pdf,
 )
@@ -37,7 +38,7 @@ def signer(make_user: Any) -> Any:
 
 @pytest.fixture
 def token(softhsm_token: Any, signer: Any) -> Any:
-    pki.import_credential(actor=None, user=signer, certificate=softhsm_token.certificate_der)
+    register_token(signer, softhsm_token)
     return softhsm_token
 
 

@@ -56,7 +56,10 @@ def test_a_passed_signature_in_the_etsi_report(make_user: Any) -> None:
     assert status is not None
     assert _text(status, "vr:MainIndication") == "urn:etsi:019102:mainindication:total-passed"
     assert status.find("vr:SubIndication", NS) is None
-    assert _text(one, "vr:SignerInformation/vr:Signer") == credential.subject
+    assert (
+        _text(one, "vr:SignerInformation/vr:Signer")
+        == "CN=Nguyễn Văn A,title=Bí thư,O=Tỉnh ủy Lâm Đồng,C=VN"
+    )
     assert "Nguyễn Văn A" in _text(one, "vr:SignerInformation/vr:Signer")
     assert _text(one, "vr:SignatureIdentifier/vr:DAIdentifier") == "Signature1"
     assert _text(one, "vr:SignatureIdentifier/vr:HashOnly") == "false"

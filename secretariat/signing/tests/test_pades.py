@@ -21,10 +21,10 @@ from typing import Any
 import pikepdf
 import pytest
 from asn1crypto import cms
-from pkcs11 import Mechanism, ObjectClass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs12
+from pkcs11 import Mechanism, ObjectClass
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError

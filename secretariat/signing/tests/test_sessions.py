@@ -29,6 +29,7 @@ from secretariat.signing.tests.agent_support import (
     PURPOSE,
     RecordingHandler,
     install_handler,
+    register_token,
     small_pdf,
 )
 from secretariat.signing.tests.factories import give_certificate
@@ -390,9 +391,8 @@ def test_expired_session_refuses_every_step(
 def test_digest_mode_refuses_a_bad_signature_value(
     db: Any, handler: RecordingHandler, signer: Any, softhsm_token: Any, agent: Client
 ) -> None:
-    from secretariat.signing import pki
 
-    pki.import_credential(actor=None, user=signer, certificate=softhsm_token.certificate_der)
+    register_token(signer, softhsm_token)
     session, secret = _open(signer, mode="digest")
 
     facts = agent.get(_url("digest", secret)).json()

@@ -54,7 +54,10 @@ def test_a_timestamped_signature_passes_with_all_its_facts(credential: Any) -> N
     assert signature.certificate["fingerprint_sha256"] == credential.fingerprint
     assert signature.certificate["serial"] == credential.serial
     root = pki.authority_certificate()
-    assert signature.chain == [credential.subject, root.subject.rfc4514_string()]
+    assert signature.chain == [
+        "CN=Nguyễn Văn A,title=Bí thư,O=Tỉnh ủy Lâm Đồng,C=VN",
+        root.subject.rfc4514_string(),
+    ]
     assert signature.trust_anchor is not None
     assert signature.trust_anchor["subject"] == root.subject.rfc4514_string()
     # The built-in authority's CRL, given by this node without any network.
@@ -282,3 +285,18 @@ def test_validation_changes_nothing_in_the_database(credential: Any) -> None:
     assert {m._meta.label: m._default_manager.count() for m in apps.get_models()} == counts
     assert Authority.objects.get().crl_number == authority.crl_number
     assert clock.now()
+
+
+@pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT", "B-LTA"])
+def test_signatures_made_here_validate_at_their_level(credential: Any, level: str) -> None:
+    """What the signing service produces (pades.sign_pdf, visible stamp) passes, at the level
+    asked for."""
+    from secretariat.signing import keys, pades
+    from secretariat.signing.appearance import Stamp
+
+    stamp = Stamp(signer_name="Nguyễn Văn A", title="Bí thư", unit="Tỉnh ủy Lâm Đồng")
+    with keys.open_signer(credential) as signer:
+        pdf = pades.sign_pdf(plain_pdf(), signer=signer, level=level, stamp=stamp)
+    signature = _only(validate(pdf, allow_fetching=False))
+    assert (signature.indication, signature.level) == ("TOTAL-PASSED", level)
+    assert not signature.modified_after_signing
