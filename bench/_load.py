@@ -36,7 +36,7 @@ def request_path(kind: str, user: dict[str, Any], query: str) -> str:
 
 
 def run(port: int, rate: float, duration: float, plan: dict[str, Any], kinds: str) -> dict:
-    rng = random.Random(7)  # noqa: S311 (which query to send: reproducible, not a secret)
+    rng = random.Random(7)
     local = threading.local()
     results: dict[str, list[float]] = {"inbox": [], "search": [], "errors": []}
     lock = threading.Lock()

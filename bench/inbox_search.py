@@ -114,7 +114,7 @@ def prepare(documents: int) -> dict[str, Any]:
     units = list(Unit.objects.filter(documents__isnull=False).distinct().order_by("path"))
     root = Unit.objects.order_by("path").first()
     assert root is not None
-    rng = random.Random(3)  # noqa: S311 (which unit each user reads: reproducible)
+    rng = random.Random(3)
     users = []
     for i in range(USERS):
         user, created = User.objects.get_or_create(
@@ -159,9 +159,7 @@ def capture(plan: dict[str, Any]) -> dict[str, list[list[str]]]:
     for user in plan["users"]:
         replays["inbox"].append(statements(request_path("inbox", user, ""), user["token"]))
         for query in plan["searches"]:
-            replays["search"].append(
-                statements(request_path("search", user, query), user["token"])
-            )
+            replays["search"].append(statements(request_path("search", user, query), user["token"]))
     return replays
 
 
@@ -169,7 +167,7 @@ def replay(replays: list[list[str]], samples: int) -> list[float]:
     """Run randomly chosen captured requests' SQL on one connection; ms per request."""
     from django.db import connection
 
-    rng = random.Random(11)  # noqa: S311
+    rng = random.Random(11)
     times: list[float] = []
     with connection.cursor() as cursor:
         for _ in range(samples):
@@ -192,7 +190,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, data_dir: str, pool: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SECRETARIAT_DATA_DIR": data_dir}
+    if pool:
+        env["DJANGO_SETTINGS_MODULE"] = "bench._pool_settings"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -210,7 +211,7 @@ def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen[byt
             "--no-access-log",
         ],
         cwd=REPO,
-        env={**os.environ, "SECRETARIAT_DATA_DIR": data_dir},
+        env=env,
     )
     deadline = time.monotonic() + 90
     while True:
@@ -264,6 +265,11 @@ def main() -> None:
     parser.add_argument("--steps", default="25,50,75,100,150,200,250,300,400")
     parser.add_argument("--step-duration", type=float, default=10.0)
     parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument(
+        "--db-pool",
+        action="store_true",
+        help="serve with Django's PostgreSQL connection pool (bench/_pool_settings.py)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print(
@@ -281,7 +287,7 @@ def main() -> None:
 
         connection.close()
         port = free_port()
-        server = start_server(port, args.workers, data_dir)
+        server = start_server(port, args.workers, data_dir, args.db_pool)
         try:
             run_load(port, 10, 5, plan_file, "mixed")  # warm-up: connections, caches
             load_before = os.getloadavg()[0]
@@ -292,6 +298,7 @@ def main() -> None:
                 "documents": args.documents,
                 "rate": args.rate,
                 "workers": args.workers,
+                "db_pool": args.db_pool,
                 "errors": len(steady["errors"]),
                 "load_average": round(load_before, 2),
             }

@@ -80,7 +80,9 @@ def make_pdf(pages: int = 3) -> bytes:
     return buffer.getvalue()
 
 
-def alternate(ours: Callable[[], Any], baseline: Callable[[], Any], rounds: int) -> tuple[float, float]:
+def alternate(
+    ours: Callable[[], Any], baseline: Callable[[], Any], rounds: int
+) -> tuple[float, float]:
     """Total seconds of each side over `rounds`, run turn by turn after one warm-up each."""
     ours()
     baseline()
@@ -190,7 +192,7 @@ def run(signatures: int, level: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--signatures", type=int, default=20, help="operations per side (20)")
+    parser.add_argument("--signatures", type=int, default=10, help="operations per side (10)")
     parser.add_argument(
         "--level", choices=LEVELS, default=None, help="PAdES level (default: SIGNING_LEVEL)"
     )

@@ -3,8 +3,6 @@ entries (Decree 30/2020/NĐ-CP Art. 8, 15, 22)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -149,15 +147,6 @@ class DocumentVersion(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.document_id} v{self.number}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # The XML report is written with the version, from the report of its signatures,
-        # whichever service created it (capture, new version, signed version).
-        if self._state.adding and not self.signature_report_xml:
-            from .signatures import report_xml
-
-            self.signature_report_xml = report_xml(self.signature_check)
-        super().save(*args, **kwargs)
 
 
 class RegisterKind(models.TextChoices):

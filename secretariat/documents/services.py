@@ -39,7 +39,7 @@ from .models import (
     StoredFile,
     Urgency,
 )
-from .signatures import check_signatures
+from .signatures import check_signatures, report_xml
 from .suggest import suggest
 
 log = logging.getLogger(__name__)
@@ -287,6 +287,7 @@ def _store_version(
         ocr_status=prepared.ocr_status,
         ocr_error=prepared.ocr_error,
         signature_check=prepared.signature_check,
+        signature_report_xml=report_xml(prepared.signature_check),
         created_by=actor,
     )
 
@@ -545,6 +546,9 @@ def document_copy_to_unit(*, actor: Any | None, document: Document, unit: Unit) 
             text=version.text,
             ocr_status=version.ocr_status,
             ocr_error=version.ocr_error,
+            # The receiving unit sees the signatures as they were checked on arrival.
+            signature_check=version.signature_check,
+            signature_report_xml=version.signature_report_xml,
             created_by=version.created_by,
         )
         for version in DocumentVersion.objects.filter(document=document).order_by("number")
@@ -579,6 +583,7 @@ def document_add_signed_version(
     if current is None:
         raise ValidationFailed(_("The document has no content to sign."))
     stored = storage.store(pdf, content_type="application/pdf")
+    check = check_signatures(pdf)
     version = DocumentVersion.objects.create(
         document=locked,
         number=current.number + 1,
@@ -587,7 +592,8 @@ def document_add_signed_version(
         pdf=stored,
         text=current.text,
         ocr_status=OcrStatus.NOT_NEEDED,
-        signature_check=check_signatures(pdf),
+        signature_check=check,
+        signature_report_xml=report_xml(check),
         created_by=actor,
     )
     audit.record(

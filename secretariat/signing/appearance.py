@@ -188,13 +188,13 @@ def stamp_lines(stamp: Stamp) -> list[str]:
 def load_image(data: bytes, *, what: str) -> Image.Image:
     """A PNG (or any image Pillow reads) as RGBA, scaled down for the stamp."""
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise ValidationFailed(
             _("The %(what)s is not a readable image (PNG expected).") % {"what": what}
         ) from error
-    image = image.convert("RGBA")
+    image = opened.convert("RGBA")
     image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
     return image
 
@@ -240,6 +240,7 @@ class _Stamp(BaseStamp):
     style: _StampStyle
 
     def _image(self, image: Image.Image, name: str, region: Box) -> bytes:
+        assert self.writer is not None
         self.set_resource(
             category=ResourceType.XOBJECT, name=pdf_name(name), value=pil_image(image, self.writer)
         )
@@ -257,6 +258,7 @@ class _Stamp(BaseStamp):
         size = (code.modules_count + 2 * code.border) * code.box_size
         xobject = init_xobject_dictionary(image.render_command_stream(), size, size)
         xobject.compress()
+        assert self.writer is not None
         self.set_resource(
             category=ResourceType.XOBJECT,
             name=pdf_name("/QR"),

@@ -236,11 +236,12 @@ def sign_pdf(
         stamp_style=style,
         new_field_spec=spec,
     )
+    output = io.BytesIO()
     try:
-        output = pdf_signer.sign_pdf(writer)
+        pdf_signer.sign_pdf(writer, output=output)
     except (SigningError, TimestampRequestError, PdfError) as error:
         raise _refusal(error) from error
-    return bytes(output.getvalue())
+    return output.getvalue()
 
 
 # --- Deferred signing (the workstation token signs the digest) --------------------------------
@@ -319,7 +320,8 @@ def prepare_external(
     )
 
     async def prepare() -> tuple[PreparedByteRangeDigest, bytes, bytes]:
-        digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(writer)
+        output = io.BytesIO()
+        digest, _tbs, _out = await pdf_signer.async_digest_doc_for_signing(writer, output=output)
         signed_attrs = await placeholder.signed_attrs(
             digest.document_digest,
             DIGEST,

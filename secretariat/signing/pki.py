@@ -45,7 +45,7 @@ from secretariat.audit.services import record
 from secretariat.core import clock
 from secretariat.core.errors import NotFound, PermissionDenied, ValidationFailed
 from secretariat.core.keys import seal, unseal
-from secretariat.core.locks import advisory_lock, for_update
+from secretariat.core.locks import advisory_lock, for_update, serialize_writes
 from secretariat.orgs.models import Unit
 
 from . import pkcs11 as p11
@@ -314,6 +314,12 @@ def subject_for_holder(*, user: Any = None, unit: Unit | None = None) -> x509.Na
     )
 
 
+def name_text(name: x509.Name) -> str:
+    """A distinguished name as RFC 4514 text, with the title attribute named (officials'
+    certificates carry it) rather than shown as its OID."""
+    return name.rfc4514_string({NameOID.TITLE: "title"})
+
+
 def credential_row(
     certificate: x509.Certificate,
     *,
@@ -331,8 +337,8 @@ def credential_row(
         certificate=der,
         fingerprint=fingerprint(der),
         serial=format(certificate.serial_number, "x"),
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
+        subject=name_text(certificate.subject)[:500],
+        issuer=name_text(certificate.issuer)[:500],
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
         backend=backend,
@@ -676,10 +682,11 @@ def credential_pkcs12(credential: Credential) -> bytes:
 
 def load_certificate(data: bytes) -> x509.Certificate:
     """One certificate from PEM or DER bytes; ValidationFailed for anything else."""
-    data = bytes(data).strip()
+    data = bytes(data)
     try:
-        if data.startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
+        # Only PEM text is stripped: DER may well end with a byte that looks like a space.
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data.strip())
         return x509.load_der_x509_certificate(data)
     except ValueError as error:
         raise ValidationFailed(
@@ -769,6 +776,9 @@ def import_credential(
     current = Authority.objects.filter(active=True).first()
     issued_here = current is not None and _issued_by(parsed, authority_certificate(current))
     with transaction.atomic(durable=True):
+        # The node's write lock first: two registrations of one certificate cannot both pass
+        # the check below (the audit chain serializes writers at its head anyway).
+        serialize_writes()
         if Credential.objects.filter(fingerprint=fingerprint(der)).exists():
             raise ValidationFailed(
                 _("This certificate is already registered."), field_errors={"certificate": []}

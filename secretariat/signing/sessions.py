@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from secretariat.audit.services import record
 from secretariat.core import clock
 from secretariat.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from secretariat.core.keys import seal, unseal
 from secretariat.core.locks import for_update
 
 from . import pki
@@ -234,7 +235,7 @@ def open_session(
         mode=mode,
         token_hash=token_hash(token),
         file_name=(file_name or "document.pdf")[:200],
-        pdf=pdf,
+        pdf=b"",
         prepared={"original_length": len(pdf), "original_sha256": hashlib.sha256(pdf).hexdigest()},
         expires_at=clock.now() + dt.timedelta(minutes=settings.SIGNING_SESSION_MINUTES),
     )
@@ -261,12 +262,13 @@ def open_session(
                 AgentStatus.BAD_FILE,
                 _("This PDF cannot be prepared for signing."),
             ) from problem
-        session.pdf = prepared.pdf
+        pdf = prepared.pdf
         session.prepared |= {
             "to_sign": base64.b64encode(prepared.to_sign).decode(),
             "state": prepared.state,
             "credential": credential.fingerprint,
         }
+    session.pdf = _seal_pdf(session, pdf)
     with transaction.atomic():
         session.save()
         record(
@@ -282,6 +284,23 @@ def open_session(
             },
         )
     return session, token
+
+
+def _pdf_context(session: SigningSession) -> str:
+    return f"signing.session-pdf:{session.pk}"
+
+
+def _seal_pdf(session: SigningSession, pdf: bytes) -> bytes:
+    # The document leaves the documents app, which keeps files encrypted at rest: so is its
+    # copy here, until the session ends (`_finish` and `purge_expired` drop it).
+    return seal(pdf, context=_pdf_context(session))
+
+
+def session_pdf(session: SigningSession) -> bytes:
+    """The PDF the session hands to the agent (mode pdf) or prepared for it (mode digest)."""
+    if not session.pdf:
+        raise _error(Conflict, AgentStatus.USED, _("This signing link has already been used."))
+    return unseal(bytes(session.pdf), context=_pdf_context(session))
 
 
 # --- The agent's steps ------------------------------------------------------------------------
@@ -438,7 +457,7 @@ def complete_digest(token: str, signature_value: bytes) -> Completed:
 
         try:
             signed_pdf = pades.complete_external(
-                bytes(session.pdf), session.prepared["state"], signature_value
+                session_pdf(session), session.prepared["state"], signature_value
             )
         except DomainError as refused:
             if not hasattr(refused, "agent_status"):
@@ -558,12 +577,13 @@ def _finish(session: SigningSession, signed_pdf: bytes) -> Completed:
         )
         signed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
         locked.completed_at = clock.now()
+        locked.pdf = b""  # the app keeps the signed document; this copy is no longer needed
         locked.result = {
             "signer": {"fingerprint": fingerprint, "subject": credential.subject},
             "sha256": signed_sha256,
             "data": data,
         }
-        locked.save(update_fields=["completed_at", "result", "updated_at"])
+        locked.save(update_fields=["completed_at", "pdf", "result", "updated_at"])
         record(
             actor=locked.user,
             action="signing.session_completed",
@@ -578,6 +598,24 @@ def _finish(session: SigningSession, signed_pdf: bytes) -> Completed:
             },
         )
     return Completed(locked, data)
+
+
+def purge_expired(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Delete the sessions that expired unused more than `older_than` ago (with their copy of
+    the document); completed sessions stay, without their copy, as the record of what was
+    signed. The number deleted. For a periodic task."""
+    cutoff = clock.now() - older_than
+    with transaction.atomic():
+        stale = SigningSession.objects.filter(completed_at__isnull=True, expires_at__lt=cutoff)
+        count = stale.count()
+        if count:
+            stale.delete()
+            record(
+                actor=None,
+                action="signing.sessions_purged",
+                data={"count": count, "expired_before": cutoff.isoformat()},
+            )
+    return count
 
 
 # --- For the page -----------------------------------------------------------------------------

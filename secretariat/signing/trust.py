@@ -26,7 +26,7 @@ from secretariat.accounts import policy
 from secretariat.audit.services import record
 from secretariat.core import clock
 from secretariat.core.errors import NotFound, ValidationFailed
-from secretariat.core.locks import for_update
+from secretariat.core.locks import for_update, serialize_writes
 
 from . import pki
 from .models import AnchorKind, Authority, TrustAnchor
@@ -148,7 +148,7 @@ def _kind_of(certificate: x509.Certificate, number: int) -> str:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         constraints = None
-    name = certificate.subject.rfc4514_string()
+    name = pki.name_text(certificate.subject)
     if constraints is None or not constraints.ca:
         raise ValidationFailed(
             _(
@@ -183,7 +183,7 @@ def add_anchors(*, actor: Any, data: bytes) -> list[TrustAnchor]:
     seen: set[str] = set()
     for number, certificate in enumerate(certificates, start=1):
         kind = _kind_of(certificate, number)
-        name = certificate.subject.rfc4514_string()
+        name = pki.name_text(certificate.subject)
         if certificate.not_valid_after_utc <= now:
             raise ValidationFailed(
                 _("Certificate %(number)d (%(name)s) has expired.")
@@ -201,6 +201,7 @@ def add_anchors(*, actor: Any, data: bytes) -> list[TrustAnchor]:
         seen.add(digest)
         prepared.append((kind, certificate, der, digest, number, name))
     with transaction.atomic(durable=True):
+        serialize_writes()  # so that two uploads of one certificate cannot both pass the check
         existing = set(
             TrustAnchor.objects.filter(fingerprint__in=seen).values_list("fingerprint", flat=True)
         )
@@ -218,7 +219,7 @@ def add_anchors(*, actor: Any, data: bytes) -> list[TrustAnchor]:
                 certificate=der,
                 fingerprint=digest,
                 subject=name[:500],
-                issuer=certificate.issuer.rfc4514_string()[:500],
+                issuer=pki.name_text(certificate.issuer)[:500],
                 not_before=certificate.not_valid_before_utc,
                 not_after=certificate.not_valid_after_utc,
                 active=True,

@@ -104,13 +104,14 @@ def agent_endpoint(method: str) -> Callable[[Callable[..., HttpResponse]], Any]:
     return decorate
 
 
-def _completed_answer(done: sessions.Completed) -> JsonResponse:
+def _completed_answer(request: HttpRequest, done: sessions.Completed) -> JsonResponse:
+    # `FileServer`: where the signed document is now, if the app said ("file_url").
     file_url = done.data.get("file_url", "") if isinstance(done.data, dict) else ""
     return answer(
         AgentStatus.OK,
         _("The signed document was received."),
         file_name=done.session.file_name,
-        file_server=str(file_url or ""),
+        file_server=request.build_absolute_uri(str(file_url)) if file_url else "",
         extra={"Result": done.data},
     )
 
@@ -119,7 +120,7 @@ def _completed_answer(done: sessions.Completed) -> JsonResponse:
 def download(request: HttpRequest, token: str) -> HttpResponse:
     """Mode pdf: the PDF to sign, once."""
     session = sessions.download(token)
-    response = HttpResponse(bytes(session.pdf), content_type="application/pdf")
+    response = HttpResponse(sessions.session_pdf(session), content_type="application/pdf")
     response["Content-Disposition"] = (
         content_disposition_header(True, session.file_name) or "attachment"
     )
@@ -159,7 +160,7 @@ def upload(request: HttpRequest, token: str) -> HttpResponse:
             token, sessions.bad_file(_("Send the signed PDF in the form field “file”."))
         )
     signed_pdf = uploaded.read()
-    return _completed_answer(sessions.complete_upload(token, signed_pdf))
+    return _completed_answer(request, sessions.complete_upload(token, signed_pdf))
 
 
 @agent_endpoint("GET")
@@ -192,4 +193,4 @@ def signature(request: HttpRequest, token: str) -> HttpResponse:
         raise sessions.refuse(
             token, sessions.bad_file(_("Send the signature value in the field “signature”."))
         )
-    return _completed_answer(sessions.complete_digest(token, signature_value))
+    return _completed_answer(request, sessions.complete_digest(token, signature_value))

@@ -60,10 +60,11 @@ def tsa(request: HttpRequest) -> HttpResponse:
             status=415,
             content_type="text/plain; charset=utf-8",
         )
-    if int(request.headers.get("Content-Length") or 0) > MAX_REQUEST_BYTES:
+    body = request.body  # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE first
+    if len(body) > MAX_REQUEST_BYTES:
         answer = tsa_service.rejection("bad_data_format", "The request is too large.")
     else:
-        answer = tsa_service.respond(request.body)
+        answer = tsa_service.respond(body)
     return _binary(answer, "application/timestamp-reply")
 
 
@@ -91,9 +92,10 @@ def ca_ocsp(request: HttpRequest) -> HttpResponse:
             status=415,
             content_type="text/plain; charset=utf-8",
         )
-    if int(request.headers.get("Content-Length") or 0) > MAX_REQUEST_BYTES:
+    body = request.body
+    if len(body) > MAX_REQUEST_BYTES:
         return _binary(ocsp.malformed(), "application/ocsp-response")
-    return _binary(ocsp.respond(request.body), "application/ocsp-response")
+    return _binary(ocsp.respond(body), "application/ocsp-response")
 
 
 @require_GET
@@ -148,7 +150,7 @@ def authority_page(request: HttpRequest) -> HttpResponse:
         request,
         "signing/pki_authority.html",
         {
-            "subject": certificate.subject.rfc4514_string(),
+            "subject": pki.name_text(certificate.subject),
             "fingerprint": pki.fingerprint(der),
             "not_before": certificate.not_valid_before_utc,
             "not_after": certificate.not_valid_after_utc,
@@ -231,7 +233,11 @@ def credentials(request: HttpRequest) -> HttpResponse:
             serial__iexact=search
         )
     rows = [
-        (credential, pki.status_of(credential))
+        (
+            credential,
+            pki.status_of(credential),
+            pki.REVOCATION_REASONS.get(credential.revocation_reason, ""),
+        )
         for credential in queryset.order_by("-created_at")[:LIST_LIMIT]
     ]
     return render(

@@ -31,11 +31,15 @@ def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
         documents += [("documents:list", _("Documents")), ("documents:search", _("Search"))]
     if can(user, action.REGISTERS_VIEW):
         documents.append(("documents:registers", _("Registers")))
+    # Anyone may check a signed PDF (the page is public too).
+    documents.append(("signing:verify", _("Verify a signature")))
     platform: list[Item] = []
     if can(user, action.ORGS_VIEW):
         platform.append(("orgs:tree", _("Organization")))
     if can(user, action.ACCOUNTS_VIEW):
         platform.append(("accounts:users", _("Users")))
+    if can(user, action.SIGNING_MANAGE):
+        platform.append(("signing:credentials", _("Certificates")))
     platform.append(("office:calendar", _("Calendar")))
     audit_label = _("Audit log") if can(user, action.AUDIT_VIEW) else _("My activity")
     platform += [("audit:events", audit_label), ("api-docs", _("API"))]

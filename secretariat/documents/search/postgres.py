@@ -312,12 +312,15 @@ class _Scope:
         if self.units is not None and 1 < len(self.units) <= MERGE_UNITS:
             # One branch per unit, each in (unit, date) index order: Merge Append reads only
             # rows in scope, in date order.
+            # Each branch is cut at limit + offset too (the newest rows overall hold no more of
+            # one unit), which makes its own index scan the cheapest plan for it.
             branches: list[str] = []
             params: list[Any] = []
             for unit in self.units:
                 where, where_params = self.where("s.unit_id = %s", [unit])
                 branches.append(
-                    f"SELECT s.* FROM documents_searchentry s WHERE {where}{after}"  # noqa: S608
+                    f"(SELECT s.* FROM documents_searchentry s WHERE {where}{after}"  # noqa: S608
+                    f"{order} LIMIT {int(limit) + int(offset)})"
                 )
                 params += [*where_params, *after_params]
             union = " UNION ALL ".join(branches)

@@ -164,7 +164,7 @@ def test_what_a_walk_saw_decides_the_next_plan(
         return real_walk(*args)
 
     monkeypatch.setattr(postgres.PostgresEngine, "_walk", spy)
-    monkeypatch.setattr(postgres, "WALK_COST", 1)
+    monkeypatch.setattr(postgres, "WALK_COST", 0.001)
     for seen, walked in ((1e-9, False), (1.0, True)):
         postgres._DENSITY[key] = (time.monotonic(), seen)
         walks.clear()

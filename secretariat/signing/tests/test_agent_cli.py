@@ -119,7 +119,7 @@ def test_pdf_mode_signs_uploads_once_and_hands_the_pdf_to_the_app(
     answer = _answer(result)
     assert answer["Status"] == 0
     assert answer["FileName"] == "Công văn 12.pdf"
-    assert answer["FileServer"] == "/documents/42/v2"
+    assert answer["FileServer"] == f"{live_server.url}/documents/42/v2"
     assert answer["Result"]["version"] == 2
     [stored] = handler.completed_with
     signed = stored["signed_pdf"]
@@ -322,3 +322,39 @@ def test_missing_pin_variable_is_a_usage_error(
 
     assert result.returncode == 2
     assert "AGENT_PIN holds no PIN" in result.stderr
+
+
+def test_tampered_upload_to_the_running_server_is_refused(
+    live_server: Any, handler: RecordingHandler, signer: Any
+) -> None:
+    """What a tampering client would send, over real HTTP with the agent's own client: a signed
+    PDF whose signed bytes were altered after signing."""
+    from secretariat_agent.errors import AgentError
+    from secretariat_agent.protocol import Http
+
+    from secretariat.signing import keys, pades
+    from secretariat.signing.tests.factories import give_certificate
+
+    credential = give_certificate(user=signer)
+    session, secret = _open(signer)
+    urls = _urls(live_server, session, secret)
+    http = Http()
+    downloaded, _headers = http.get(urls["download"])
+    signed = pades.sign_pdf(
+        downloaded, signer=keys.signer_for(credential), level="B-B", reason="Approved"
+    )
+    tampered = downloaded + signed[len(downloaded) :].replace(b"Approved", b"Apprized")
+
+    with pytest.raises(AgentError) as refused:
+        http.post_file(urls["upload"], field="file", file_name="a.pdf", content=tampered)
+
+    assert refused.value.code == "refused"
+    assert refused.value.answer is not None
+    assert refused.value.answer["Status"] == sessions.AgentStatus.BAD_SIGNATURE
+    assert handler.completed_with == []
+    session.refresh_from_db()
+    assert session.completed_at is None
+
+    # The genuine signature is still accepted: the refusal spent nothing.
+    answer = http.post_file(urls["upload"], field="file", file_name="a.pdf", content=signed)
+    assert answer["Status"] == 0

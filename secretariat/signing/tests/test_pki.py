@@ -454,3 +454,23 @@ def test_credentials_visible_in_scope_only(people: dict[str, Any], tree: dict[st
     assert not pki.credentials_visible_to(user=people["clerk_a"]).exists()
     assert pki.node_wide(admin)
     assert not pki.node_wide(people["admin_a"])
+
+
+def test_import_der_whose_last_byte_looks_like_whitespace(people: dict[str, Any]) -> None:
+    """DER is binary: a certificate whose signature ends in 0x20 or 0x0a is still read (an
+    earlier version stripped the bytes as if they were PEM text)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for _attempt in range(2000):
+        der = pki.build_certificate(
+            public_key=key.public_key(),
+            subject=pki.subject_for(common_name="Nguyễn Văn Tư"),
+            purpose=CredentialPurpose.PERSONAL,
+        ).public_bytes(serialization.Encoding.DER)
+        if der[-1:].isspace():
+            break
+    else:
+        pytest.fail("no certificate ending in a whitespace byte was produced")
+    credential = pki.import_credential(
+        actor=people["admin_a"], certificate=der, user=people["leader_a"]
+    )
+    assert bytes(credential.certificate) == der

@@ -205,7 +205,7 @@ def test_token_problems_are_explained(
     error: type[Exception],
     message: str,
 ) -> None:
-    arguments = {
+    arguments: dict[str, Any] = {
         "module": softhsm_token.module,
         "token_label": softhsm_token.token_label,
         "key_label": softhsm_token.key_label,
@@ -232,7 +232,7 @@ def test_a_registered_token_certificate_of_someone_else_is_refused(
     row.pkcs11_token_label = softhsm_token.token_label
     row.pkcs11_key_label = softhsm_token.key_label
     row.save()
-    arguments = {
+    arguments: dict[str, Any] = {
         "module": softhsm_token.module,
         "token_label": softhsm_token.token_label,
         "key_label": softhsm_token.key_label,

@@ -110,6 +110,9 @@ def test_open_session_stores_only_the_token_hash_and_is_audited(
     session, secret = _open(signer)
 
     assert session.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    # The copy of the document is encrypted at rest, like the documents app's files.
+    assert b"%PDF" not in bytes(session.pdf)
+    assert sessions.session_pdf(session).startswith(b"%PDF-")
     assert secret not in json.dumps(session.prepared)
     assert session.expires_at > clock.now()
     assert handler.authorized == [(signer.pk, "42")]
@@ -170,12 +173,14 @@ def test_pdf_mode_download_once_upload_once(
         "Status": 0,
         "Message": "The signed document was received.",
         "FileName": "Tờ trình.pdf",
-        "FileServer": "/documents/42/v2",
+        "FileServer": "http://testserver/documents/42/v2",
         "Result": {"version": 2, "file_url": "/documents/42/v2"},
     }
     session.refresh_from_db()
     assert session.completed_at is not None
     assert session.result["signer"]["fingerprint"] == credential.fingerprint
+    # The session's copy of the document is dropped: the app keeps the signed one.
+    assert bytes(session.pdf) == b""
 
     again = _upload(agent, secret, _sign(credential, original))
     assert again.status_code == 409
@@ -503,3 +508,27 @@ def test_download_offers_the_nodes_time_stamp_authority_for_its_level(
         assert header == "http://testserver" + reverse("signing:tsa")
     else:
         assert header == offered
+
+
+def test_purge_deletes_sessions_that_expired_unused(
+    db: Any, handler: RecordingHandler, signer: Any, credential: Any, agent: Client
+) -> None:
+    long_ago, _ = _open(signer)
+    recently, _ = _open(signer)
+    original = small_pdf()
+    completed, secret = _open(signer, pdf=original)
+    _download(agent, secret)
+    _upload(agent, secret, _sign(credential, original))
+    SigningSession.objects.filter(pk__in=[long_ago.pk, completed.pk]).update(
+        expires_at=clock.now() - dt.timedelta(days=2)
+    )
+    SigningSession.objects.filter(pk=recently.pk).update(
+        expires_at=clock.now() - dt.timedelta(minutes=5)
+    )
+
+    assert sessions.purge_expired() == 1
+
+    assert set(SigningSession.objects.values_list("pk", flat=True)) == {recently.pk, completed.pk}
+    event = AuditEvent.objects.get(action="signing.sessions_purged")
+    assert event.data["count"] == 1
+    assert sessions.purge_expired() == 0
