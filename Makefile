@@ -32,17 +32,18 @@ test: install assets messages
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy secretariat bench
+	$(VENV)/bin/mypy secretariat bench agent/secretariat_agent
 
 bench: install assets messages
 	@if [ -n "$(BENCH)" ]; then $(PY) bench/run.py $(BENCH); else $(PY) bench/run.py; fi
 
 install: $(VENV)/.installed system-packages
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml agent/pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e agent/
 	touch $@
 
 system-packages:

@@ -46,7 +46,7 @@ def run(port: int, rate: float, duration: float, plan: dict[str, Any], kinds: st
     def connection() -> http.client.HTTPConnection:
         if getattr(local, "conn", None) is None:
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        return local.conn  # type: ignore[no-any-return]
+        return local.conn
 
     def one(scheduled: float, kind: str, path: str, token: str) -> None:
         ok = False

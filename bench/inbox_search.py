@@ -93,8 +93,9 @@ def setup_django(data_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def prepare(documents: int) -> dict[str, Any]:
-    """Seed when needed; 50 users with a leader role on a unit each, and their tokens."""
+def prepare(documents: int, units: int = 500) -> dict[str, Any]:
+    """Seed when needed (over `units` units); 50 users with a leader role on a unit each, and
+    their tokens."""
     from django.core.management import call_command
 
     from secretariat.accounts.models import Role, RoleGrant, User
@@ -105,13 +106,15 @@ def prepare(documents: int) -> dict[str, Any]:
     have = Document.objects.count()
     if have < documents:
         started = time.monotonic()
-        call_command("bench_seed", "--documents", str(documents - have), "--units", "500", "--yes")
+        call_command(
+            "bench_seed", "--documents", str(documents - have), "--units", str(units), "--yes"
+        )
         print(
             f"inbox_search: seeded {documents - have} documents in "
             f"{time.monotonic() - started:.0f} s",
             file=sys.stderr,
         )
-    units = list(Unit.objects.filter(documents__isnull=False).distinct().order_by("path"))
+    holders = list(Unit.objects.filter(documents__isnull=False).distinct().order_by("path"))
     root = Unit.objects.order_by("path").first()
     assert root is not None
     rng = random.Random(3)
@@ -121,12 +124,12 @@ def prepare(documents: int) -> dict[str, Any]:
             username=f"bench_user_{i}", defaults={"full_name": f"Bench {i}"}
         )
         # A fifth of the users read the whole province, the others one unit and its subtree.
-        unit = root if i % 5 == 0 else rng.choice(units)
+        unit = root if i % 5 == 0 else rng.choice(holders)
         if created:
             RoleGrant.objects.create(user=user, role=Role.LEADER, unit=unit, include_subtree=True)
         grant = RoleGrant.objects.filter(user=user).select_related("unit").first()
         assert grant is not None
-        inbox_unit = grant.unit if grant.unit.documents.exists() else rng.choice(units)
+        inbox_unit = grant.unit if grant.unit.documents.exists() else rng.choice(holders)
         _, raw = token_issue(actor=None, user=user, name="bench")
         users.append({"token": raw, "unit": inbox_unit.code, "username": user.username})
     return {"users": users, "searches": SEARCHES}

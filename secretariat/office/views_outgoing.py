@@ -28,6 +28,7 @@ from secretariat.core import errors
 from secretariat.documents import selectors as document_selectors
 from secretariat.documents.services import IncomingFile
 from secretariat.orgs.models import Unit
+from secretariat.signing import sessions
 
 from . import selectors_outgoing as selectors
 from .forms_outgoing import DispatchForm, DraftForm, FileForm, RecallForm, ReviewersForm, ReviewForm
@@ -112,7 +113,7 @@ def _detail_context(request: HttpRequest, process: OutgoingProcess) -> dict[str,
 
 def agent_context(request: HttpRequest, session: Any, token: str) -> dict[str, Any]:
     """What the page hands to the workstation agent: the one-time URLs of the session."""
-    return {"session": session, "token": token}
+    return sessions.agent_links(session, token)
 
 
 def _act(

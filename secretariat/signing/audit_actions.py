@@ -6,4 +6,9 @@ LABELS = {
     "signing.authority_created": _("Built-in certification authority created"),
     "signing.credential_issued": _("Signing certificate issued"),
     "signing.credential_revoked": _("Signing certificate revoked"),
+    "signing.session_opened": _("Signing session opened for the signing agent"),
+    "signing.session_downloaded": _("Document handed to the signing agent"),
+    "signing.session_completed": _("Signature by the signing agent accepted"),
+    "signing.session_refused": _("Signing agent request refused"),
+    "signing.sessions_purged": _("Expired signing sessions deleted"),
 }

@@ -23,6 +23,7 @@ import asyncio
 import base64
 import hashlib
 import io
+import threading
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -108,6 +109,35 @@ def validation_context_for(certificate: asn1_x509.Certificate) -> ValidationCont
     (a node may be air-gapped); otherwise their CRL/OCSP addresses are asked."""
     local = issued_by_builtin_authority(certificate) and not settings.SIGNING_TSA_URL
     return trust.validation_context(allow_fetching=not local)
+
+
+# Time-stampers kept per authority (see `_timestamper`), at most a few: the URL or the built-in
+# authority's current certificate.
+_timestampers: dict[tuple[str, str], Any] = {}
+_timestampers_lock = threading.Lock()
+
+
+def _timestamper() -> Any:
+    """`tsa.timestamper()`, kept in this process for as long as it stands for the same
+    authority. pyHanko sizes the space for a signature with a sample time stamp, asked once per
+    time-stamper object: a new one per signature would ask the authority twice each time. A
+    new certificate of the built-in authority (renewed, or the old one revoked) is a new key."""
+    if settings.SIGNING_TSA_URL:
+        key = ("url", str(settings.SIGNING_TSA_URL))
+    else:
+        key = ("built-in", tsa.tsa_credential().fingerprint)
+    with _timestampers_lock:
+        found = _timestampers.get(key)
+    if found is None:
+        found = tsa.timestamper()
+        responder = getattr(found, "responder", None)
+        if responder is not None:  # the built-in authority: keyed by what it really signs with
+            key = ("built-in", responder.credential.fingerprint)
+        with _timestampers_lock:
+            if len(_timestampers) >= 8:
+                _timestampers.clear()
+            _timestampers[key] = found
+    return found
 
 
 def _run(coroutine: Awaitable[T], context: ValidationContext | None) -> T:
@@ -203,8 +233,10 @@ def _refusal(error: Exception) -> SigningRefused:
         )
     if "filled already" in str(error):
         return SigningRefused(_("That signature field is already signed."))
-    if "certif" in str(error).lower() or "DocMDP" in str(error):
-        return SigningRefused(_("The document was certified against further changes."))
+    if "forbids all changes" in str(error):
+        return SigningRefused(
+            _("The document's author certified it against any change: it cannot be signed.")
+        )
     return SigningRefused(_("The PDF cannot be signed: %(reason)s") % {"reason": error})
 
 
@@ -232,7 +264,7 @@ def sign_pdf(
     pdf_signer = signers.PdfSigner(
         _metadata(name=name, level=level, reason=reason, location=location, context=context),
         signer=signer,
-        timestamper=tsa.timestamper() if _timestamped(level) else None,
+        timestamper=_timestamper() if _timestamped(level) else None,
         stamp_style=style,
         new_field_spec=spec,
     )
@@ -314,7 +346,7 @@ def prepare_external(
     pdf_signer = signers.PdfSigner(
         _metadata(name=name, level=level, reason=reason, location=location, context=context),
         signer=placeholder,
-        timestamper=tsa.timestamper() if _timestamped(level) else None,
+        timestamper=_timestamper() if _timestamped(level) else None,
         stamp_style=style,
         new_field_spec=spec,
     )
@@ -434,7 +466,7 @@ def complete_external(prepared_pdf: bytes, state: dict[str, Any], signature_valu
         cert_registry=_certificate_store(chain),
         signature_value=bytes(signature_value),
     )
-    timestamper = tsa.timestamper() if _timestamped(level) else None
+    timestamper = _timestamper() if _timestamped(level) else None
     context = validation_context_for(certificate) if _long_term(level) else None
     output = io.BytesIO(prepared_pdf)
 

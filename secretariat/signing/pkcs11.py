@@ -12,8 +12,11 @@ nor kept beyond the call.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pkcs11
@@ -46,7 +49,7 @@ class KeyNotFound(DeviceError):
 
 # Loading and initialising a module is process-wide state (C_Initialize); one lock keeps two
 # threads from reinitialising it at once.
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def module(path: str) -> Any:
@@ -67,20 +70,36 @@ def rescan(path: str) -> None:
     lib = module(path)
     with _lock:
         lib.reinitialize()
+        # Every session, the logins' included, ended with the reinitialisation.
+        for key in [k for k in _logins if k[0] == path]:
+            del _logins[key]
 
 
-@contextlib.contextmanager
-def session(path: str, *, token_label: str, pin: str, rw: bool = False) -> Iterator[Any]:
-    """An authenticated session on the token labelled `token_label`, closed on exit."""
-    lib = module(path)
+# --- Logins ------------------------------------------------------------------------------------
+# PKCS#11 logs in an application, not a session: every session of a process on a token shares
+# one login, a second C_Login fails (CKR_USER_ALREADY_LOGGED_IN) and the C_Logout of any session
+# logs them all out. So the first use of a token opens one session that logs in and stays open
+# (the "login"); working sessions open without a PIN, share that login, and close without
+# logging anyone out. Signing with an HSM key while the time-stamp authority signs with another
+# key of the same HSM, or two requests signing at once, then just work.
+
+
+@dataclass
+class _Login:
+    session: Any
+    pin_digest: bytes
+
+
+_logins: dict[tuple[str, str], _Login] = {}
+
+
+def _digest(pin: str) -> bytes:
+    return hashlib.sha256(pin.encode("utf-8")).digest()
+
+
+def _open(token: Any, *, pin: str | None, rw: bool) -> Any:
     try:
-        token = lib.get_token(token_label=token_label)
-    except p11_errors.NoSuchToken as error:
-        raise TokenNotFound(f"no token labelled {token_label!r}") from error
-    except p11_errors.MultipleTokensReturned as error:
-        raise TokenNotFound(f"several tokens are labelled {token_label!r}") from error
-    try:
-        opened = token.open(user_pin=pin, rw=rw)
+        return token.open(user_pin=pin, rw=rw) if pin is not None else token.open(rw=rw)
     except (
         p11_errors.PinIncorrect,
         p11_errors.PinInvalid,
@@ -90,12 +109,59 @@ def session(path: str, *, token_label: str, pin: str, rw: bool = False) -> Itera
         raise WrongPin("the token refused the PIN") from error
     except p11_errors.PinLocked as error:
         raise WrongPin("the token's PIN is locked") from error
+    except p11_errors.UserAlreadyLoggedIn:
+        raise
     except p11_errors.PKCS11Error as error:
         raise DeviceError(f"the token cannot be opened: {type(error).__name__}") from error
+
+
+def _ensure_login(path: str, token: Any, token_label: str, pin: str) -> None:
+    """Log this process in to the token with `pin`, unless it already is with that PIN."""
+    key = (path, token_label)
+    digest = _digest(pin)
+    with _lock:
+        found = _logins.get(key)
+        if found is not None:
+            if hmac.compare_digest(found.pin_digest, digest):
+                return
+            # Another PIN than the one logged in with: check it by logging in again.
+            del _logins[key]
+            with contextlib.suppress(p11_errors.PKCS11Error):
+                found.session.close()
+        # UserAlreadyLoggedIn: logged in by a session this module did not open (a pyHanko
+        # signing context of the same process): the token is unlocked, and its PIN cannot be
+        # checked again here.
+        with contextlib.suppress(p11_errors.UserAlreadyLoggedIn):
+            _logins[key] = _Login(session=_open(token, pin=pin, rw=False), pin_digest=digest)
+
+
+def forget_login(path: str, token_label: str) -> None:
+    """Log out of the token (closing the login session), e.g. before handing the token to
+    code that logs in by itself."""
+    with _lock:
+        found = _logins.pop((path, token_label), None)
+        if found is not None:
+            with contextlib.suppress(p11_errors.PKCS11Error):
+                found.session.close()
+
+
+@contextlib.contextmanager
+def session(path: str, *, token_label: str, pin: str, rw: bool = False) -> Iterator[Any]:
+    """A session on the token labelled `token_label`, logged in with `pin`, closed on exit."""
+    lib = module(path)
+    try:
+        token = lib.get_token(token_label=token_label)
+    except p11_errors.NoSuchToken as error:
+        raise TokenNotFound(f"no token labelled {token_label!r}") from error
+    except p11_errors.MultipleTokensReturned as error:
+        raise TokenNotFound(f"several tokens are labelled {token_label!r}") from error
+    _ensure_login(path, token, token_label, pin)
+    opened = _open(token, pin=None, rw=rw)
     try:
         yield opened
     finally:
-        opened.close()
+        with contextlib.suppress(p11_errors.PKCS11Error):
+            opened.close()
 
 
 def key_id_for(public_key: rsa.RSAPublicKey) -> bytes:

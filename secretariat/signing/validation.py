@@ -244,9 +244,10 @@ def validate(
 
 def certificate_der(certificate: bytes) -> bytes:
     """The DER of one certificate given as PEM or DER; ValueError when it is neither."""
-    data = bytes(certificate).strip()
-    if data.startswith(b"-----BEGIN"):
-        loaded = x509.load_pem_x509_certificate(data)
+    data = bytes(certificate)
+    # Only PEM is text: stripping DER would cut a last byte that looks like white space.
+    if data.lstrip().startswith(b"-----BEGIN"):
+        loaded = x509.load_pem_x509_certificate(data.strip())
     else:
         loaded = x509.load_der_x509_certificate(data)
     return loaded.public_bytes(serialization.Encoding.DER)

@@ -9,6 +9,7 @@ import binascii
 import datetime as dt
 import json
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -89,6 +90,11 @@ class PageIds:
 
 
 class Engine(Protocol):
+    def session(self) -> AbstractContextManager[None]:
+        """Around everything one search asks of the engine (the PostgreSQL engine: one
+        transaction under its statement timeout)."""
+        ...
+
     def page(
         self, query: ParsedQuery, filters: Filters, order: str, limit: int, cursor: Cursor | None
     ) -> PageIds: ...
@@ -215,17 +221,18 @@ def search_documents(
     if filters.unit_ids is not None and not filters.unit_ids:
         return SearchPage(order=order, accent_insensitive=not parsed.accented)
     engine = _engine()
-    ids = engine.page(parsed, filters, order, limit, cursor)
-    # Load what is shown from the index rows the engine chose, checking the scope once more: a
-    # hit outside it must be impossible even if an engine had a bug.
-    rows = SearchEntry.objects.filter(pk__in=ids.entry_ids)
-    if filters.unit_ids is not None:
-        rows = rows.filter(unit_id__in=filters.unit_ids)
-    by_id = {
-        entry.pk: entry for entry in rows.select_related("document__unit", "document__doc_type")
-    }
-    entries = [by_id[pk] for pk in ids.entry_ids if pk in by_id]
-    snippets = engine.snippets(parsed, entries) if entries else {}
+    with engine.session():
+        ids = engine.page(parsed, filters, order, limit, cursor)
+        # Load what is shown from the index rows the engine chose, checking the scope once more:
+        # a hit outside it must be impossible even if an engine had a bug.
+        rows = SearchEntry.objects.filter(pk__in=ids.entry_ids)
+        if filters.unit_ids is not None:
+            rows = rows.filter(unit_id__in=filters.unit_ids)
+        by_id = {
+            entry.pk: entry for entry in rows.select_related("document__unit", "document__doc_type")
+        }
+        entries = [by_id[pk] for pk in ids.entry_ids if pk in by_id]
+        snippets = engine.snippets(parsed, entries) if entries else {}
     hits = [_hit(entry, snippets.get(entry.pk)) for entry in entries]
     next_cursor = None
     if ids.has_more and entries:

@@ -9,8 +9,10 @@ after one page (0.33/0.56 ms at 1 M documents for a term in > 100 k of them)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -57,28 +59,34 @@ def _shown(query: ParsedQuery, column: str) -> str:
 
 
 class PostgresEngine:
-    def _run(self, statements: list[tuple[str, list[Any]]]) -> list[tuple[Any, ...]]:
-        """Run statements in one transaction under the statement timeout; the last one's rows."""
-        rows: list[tuple[Any, ...]] = []
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """One transaction for a whole search (plan, page, snippets) under the statement
+        timeout: the settings are sent once, not per statement."""
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 # One search should not take every core from the others (MEASURED.md); and no
-                # JIT: these statements are short, compiling them costs more than it saves. One
-                # round trip for the three.
+                # JIT: these statements are short, compiling them costs more than it saves.
                 cursor.execute(
                     f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)};"
                     " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
                 )
-                for sql, params in statements:
-                    cursor.execute(sql, params)
-                    if cursor.description is not None:
-                        rows = list(cursor.fetchall())
+                yield
         except OperationalError as exc:
             if "statement timeout" in str(exc) or "canceling statement" in str(exc):
                 raise SearchTimeout(
                     _("The search took too long. Add words or filters and try again.")
                 ) from exc
             raise
+
+    def _run(self, statements: list[tuple[str, list[Any]]]) -> list[tuple[Any, ...]]:
+        """Run statements (inside session()); the last one's rows."""
+        rows: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                if cursor.description is not None:
+                    rows = list(cursor.fetchall())
         return rows
 
     # -- plan choice -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ figures are for PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.db import OperationalError, connection
@@ -30,6 +31,10 @@ def _uuid(value: Any) -> Any:
 
 
 class SqliteEngine:
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to set up: SQLite has no statement timeout to set per search."""
+        return contextlib.nullcontext()
+
     def _execute(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         try:
             with connection.cursor() as cursor:

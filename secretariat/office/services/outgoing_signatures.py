@@ -315,7 +315,8 @@ def outgoing_sign_session(
     """Open a one-time session of the workstation agent for the signer's USB token. Returns the
     session and its secret token (for the URLs handed to the agent)."""
     current = _check_can_sign(actor, process)
-    if personal_credential(actor) is None:
+    credential = personal_credential(actor)
+    if credential is None:
         raise Conflict(
             _(
                 "Your token's certificate is not registered. Ask your administrator to register "
@@ -330,6 +331,17 @@ def outgoing_sign_session(
         pdf=_pdf(version),
         file_name=f"{current.document.notation or current.document_id}.pdf".replace("/", "-"),
         mode=mode,
+        # With the digest mode the server builds the signature, visible stamp included; in the
+        # PDF mode the agent signs the file as the token's own tool does.
+        stamp=_stamp(
+            current,
+            credential,
+            StampKind.PERSONAL,
+            _name(actor),
+            _signer_title(actor, current.unit),
+        )
+        if mode == SessionMode.DIGEST
+        else None,
     )
 
 

@@ -123,7 +123,7 @@ def _p(state: str) -> Any:
 
 def _page(name: str, state: str) -> Any:
     get = _p(state)
-    return lambda c, s: reverse(f"office:outgoing_{name}", args=[get(c, s).pk])
+    return lambda c, s: reverse(f"office:outgoing_{name.replace('-', '_')}", args=[get(c, s).pk])
 
 
 def _api(suffix: str, state: str) -> Any:
@@ -339,9 +339,34 @@ CASES = [
         data=lambda c, s: {"decision": "approved"},
     ),
     Case("api:approve_outgoing", "post", _api("/approve", "agreed"), SIGNER, write=True),
-    Case("api:sign_outgoing", "post", _api("/sign", "approved"), SIGNER, write=True),
+    Case(
+        "api:sign_outgoing",
+        "post",
+        _api("/sign", "approved"),
+        SIGNER,
+        write=True,
+        json_body=True,
+        data=lambda c, s: {"confirmation": next_code(c.actors[Role.LEADER])},
+    ),
+    Case(
+        "api:return_signature_outgoing",
+        "post",
+        _api("/return-signature", "signed"),
+        CLERK,
+        write=True,
+        json_body=True,
+        data=lambda c, s: {"reason": "Chữ ký không hợp lệ"},
+    ),
     Case("api:number_outgoing", "post", _api("/number", "signed"), CLERK, write=True),
-    Case("api:seal_outgoing", "post", _api("/seal", "numbered"), CLERK, write=True),
+    Case(
+        "api:seal_outgoing",
+        "post",
+        _api("/seal", "numbered"),
+        CLERK,
+        write=True,
+        json_body=True,
+        data=lambda c, s: {"confirmation": next_code(c.actors[Role.RECORDS_CLERK])},
+    ),
     Case(
         "api:dispatch_outgoing",
         "post",

@@ -164,14 +164,9 @@ def serving(
 
 def register_token(user: Any, token: Any) -> Any:
     """Register the token's certificate for `user`, as an administrator does (the official's
-    USB token: backend "workstation"). Given as PEM: `pki.load_certificate` strips its input,
-    which truncates a DER certificate whose last byte happens to be whitespace."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
+    USB token: backend "workstation")."""
     from secretariat.signing import pki
 
-    pem = x509.load_der_x509_certificate(token.certificate_der).public_bytes(
-        serialization.Encoding.PEM
+    return pki.import_credential(
+        actor=None, user=user, certificate=token.certificate_der, backend="workstation"
     )
-    return pki.import_credential(actor=None, user=user, certificate=pem, backend="workstation")

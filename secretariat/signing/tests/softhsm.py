@@ -112,6 +112,9 @@ def make_token(
         )
         der = certificate.public_bytes(serialization.Encoding.DER)
         p11.store_certificate(opened, label=key_label, certificate_der=der)
+    # Leave the token logged out, as a freshly plugged-in one: code that logs in by itself
+    # (pyHanko's PKCS#11 signing context) can then do so in this process.
+    p11.forget_login(SOFTHSM_MODULE, label)
     return SoftToken(
         module=SOFTHSM_MODULE,
         token_label=label,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,43 @@ def test_two_tokens_in_one_test(make_softhsm_token: Any) -> None:
     for token in (first, second):
         with p11.session(token.module, token_label=token.token_label, pin=token.pin) as opened:
             assert p11.read_certificate(opened, label=token.key_label) == token.certificate_der
+
+
+def test_nested_and_concurrent_sessions_share_one_login(
+    softhsm_token: SoftToken, settings: Any
+) -> None:
+    """PKCS#11 logs in a process, not a session: a session opened inside another (signing with
+    an HSM key while the time-stamp authority signs with another key of the same HSM) and
+    sessions of several threads all work, and closing one logs none of the others out."""
+    credential = _pkcs11_credential(softhsm_token, settings)
+    public = x509.load_der_x509_certificate(softhsm_token.certificate_der).public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    with keys.raw_signer(credential, pin=softhsm_token.pin) as outer:
+        with keys.raw_signer(credential, pin=softhsm_token.pin) as inner:
+            public.verify(inner(b"inner"), b"inner", padding.PKCS1v15(), hashes.SHA256())
+        public.verify(outer(b"outer"), b"outer", padding.PKCS1v15(), hashes.SHA256())
+
+    def sign_many(number: int) -> int:
+        for round_ in range(5):
+            data = f"{number}-{round_}".encode()
+            with keys.raw_signer(credential, pin=softhsm_token.pin) as sign:
+                public.verify(sign(data), data, padding.PKCS1v15(), hashes.SHA256())
+        return number
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert sorted(pool.map(sign_many, range(4))) == [0, 1, 2, 3]
+
+
+def test_a_wrong_pin_is_refused_even_once_logged_in(
+    softhsm_token: SoftToken, settings: Any
+) -> None:
+    credential = _pkcs11_credential(softhsm_token, settings)
+    with keys.open_signer(credential, pin=softhsm_token.pin):
+        pass
+    with (
+        pytest.raises(keys.KeyUnavailable, match="refused the PIN"),
+        keys.open_signer(credential, pin="111111"),
+    ):
+        pass
+    with keys.open_signer(credential, pin=softhsm_token.pin) as signer:
+        _assert_valid(_sign(signer), softhsm_token.certificate_der)

@@ -25,7 +25,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pkcs11 import Mechanism, ObjectClass
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from reportlab.lib.pagesizes import A4
@@ -296,6 +298,19 @@ def test_long_term_signature_refused_when_the_root_is_not_trusted(
 
 
 # --- PDFs that cannot be signed --------------------------------------------------------------
+
+
+def test_a_pdf_certified_against_changes_is_refused(signer_of: Callable[[str], Any]) -> None:
+    signer = signer_of("pkcs12")
+    certified = signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(make_pdf())),
+        signers.PdfSignatureMetadata(
+            field_name="Author", certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES
+        ),
+        signer=signer,
+    ).getvalue()
+    with pytest.raises(pades.SigningRefused, match="certified it against any change"):
+        pades.sign_pdf(certified, signer=signer, level="B-B")
 
 
 def test_not_a_pdf_is_refused(signer_of: Callable[[str], Any]) -> None:

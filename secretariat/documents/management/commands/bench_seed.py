@@ -319,19 +319,25 @@ class Command(BaseCommand):
             place = PLACES[index % len(PLACES)]
             code = f"9{index // 100 % 100:02d}.{index % 100:02d}.00.B00"
             if len(committees) < needed:
-                unit = Unit.objects.get(pk=root.pk).add_child(
-                    name=f"Đảng ủy xã {place} {index}",
-                    kind=UnitKind.COMMUNE_COMMITTEE,
-                    code=code,
-                    abbreviation="ĐU",
+                unit = Unit.objects.add_child(
+                    Unit.objects.get(pk=root.pk),
+                    create_kwargs={
+                        "name": f"Đảng ủy xã {place} {index}",
+                        "kind": UnitKind.COMMUNE_COMMITTEE,
+                        "code": code,
+                        "abbreviation": "ĐU",
+                    },
                 )
                 committees.append(unit)
             else:
-                unit = Unit.objects.get(pk=committees[index % len(committees)].pk).add_child(
-                    name=f"Chi bộ thôn {index} {place}",
-                    kind=UnitKind.CELL,
-                    code=code,
-                    abbreviation="CB",
+                unit = Unit.objects.add_child(
+                    Unit.objects.get(pk=committees[index % len(committees)].pk),
+                    create_kwargs={
+                        "name": f"Chi bộ thôn {index} {place}",
+                        "kind": UnitKind.CELL,
+                        "code": code,
+                        "abbreviation": "CB",
+                    },
                 )
             units.append(unit)
             index += 1
@@ -411,7 +417,7 @@ class _Rows:
         if connection.vendor == "postgresql":
             self._copy()
         else:
-            self.model.objects.bulk_create(
+            self.model._default_manager.bulk_create(
                 [self.model(**{**self.defaults, **row}) for row in self.rows]
             )
         self.rows = []
