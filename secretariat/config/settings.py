@@ -232,6 +232,9 @@ SIGNING_TSA_URL = env.str("SECRETARIAT_SIGNING_TSA_URL", default="")
 SIGNING_PKCS11_MODULE = env.str("SECRETARIAT_SIGNING_PKCS11_MODULE", default="")
 SIGNING_HSM_TOKEN_LABEL = env.str("SECRETARIAT_SIGNING_HSM_TOKEN_LABEL", default="")
 SIGNING_HSM_PIN = env.str("SECRETARIAT_SIGNING_HSM_PIN", default="")
+# A TrueType font with Vietnamese glyphs for the visible stamp; empty: DejaVu Sans from the
+# Debian package fonts-dejavu-core.
+SIGNING_STAMP_FONT = env.str("SECRETARIAT_SIGNING_STAMP_FONT", default="")
 # Public base URL of this node, printed in the QR code of visible signatures and in the CRL /
 # OCSP addresses of the certificates the built-in authority issues.
 PUBLIC_URL = env.str("SECRETARIAT_PUBLIC_URL", default="http://127.0.0.1:8000")
@@ -305,6 +308,11 @@ if PRODUCTION:
         problems.append("SECRETARIAT_MASTER_KEY (the master key that wraps file keys) is missing")
     if not NODE_SIGNING_KEY:
         problems.append("SECRETARIAT_NODE_SIGNING_KEY (the node's Ed25519 key, PEM) is missing")
+    if not SIGNING_PKCS11_MODULE:
+        problems.append(
+            "SECRETARIAT_SIGNING_PKCS11_MODULE (the HSM that keeps the seals' keys) is missing: "
+            "keys in files are for the demo only"
+        )
     if DEMO:
         problems.append("SECRETARIAT_DEMO is on")
     if problems:

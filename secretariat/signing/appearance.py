@@ -91,7 +91,7 @@ class Stamp:
 
 def font_path() -> str:
     """The TrueType font the stamp's text is drawn with (`SIGNING_STAMP_FONT` when set)."""
-    configured = str(getattr(settings, "SIGNING_STAMP_FONT", "") or "")
+    configured = str(settings.SIGNING_STAMP_FONT or "")
     candidates = (configured,) if configured else FONT_CANDIDATES
     for candidate in candidates:
         if candidate and Path(candidate).is_file():

@@ -6,6 +6,7 @@ LABELS = {
     "signing.authority_created": _("Built-in certification authority created"),
     "signing.credential_issued": _("Signing certificate issued"),
     "signing.credential_revoked": _("Signing certificate revoked"),
+    "signing.signed": _("Document signed"),
     "signing.session_opened": _("Signing session opened for the signing agent"),
     "signing.session_downloaded": _("Document handed to the signing agent"),
     "signing.session_completed": _("Signature by the signing agent accepted"),

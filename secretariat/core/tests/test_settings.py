@@ -57,6 +57,7 @@ def test_production_names_every_missing_safeguard(tmp_path: Path) -> None:
         "the database is SQLite",
         "SECRETARIAT_NODE_SIGNING_KEY",
         "SECRETARIAT_MASTER_KEY",
+        "SECRETARIAT_SIGNING_PKCS11_MODULE",
     ):
         assert expected in result.stderr
 
@@ -78,6 +79,7 @@ def test_production_refuses_each_unsafe_value(
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "SECRETARIAT_NODE_SIGNING_KEY": GOOD_NODE_KEY,
         "SECRETARIAT_MASTER_KEY": GOOD_MASTER_KEY,
+        "SECRETARIAT_SIGNING_PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
     }
     env.update(override)
     result = _start(tmp_path, **env)
@@ -93,6 +95,7 @@ def test_production_starts_when_everything_is_set(tmp_path: Path) -> None:
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
         SECRETARIAT_NODE_SIGNING_KEY=GOOD_NODE_KEY,
         SECRETARIAT_MASTER_KEY=GOOD_MASTER_KEY,
+        SECRETARIAT_SIGNING_PKCS11_MODULE="/usr/lib/softhsm/libsofthsm2.so",
     )
     assert result.returncode == 0, result.stderr
 

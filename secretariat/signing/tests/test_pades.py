@@ -33,7 +33,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from secretariat.signing import keys, pades, pki, tsa
+from secretariat.signing import keys, pades, pki
 from secretariat.signing import pkcs11 as p11
 from secretariat.signing.appearance import Stamp
 from secretariat.signing.models import Credential, CredentialPurpose, TrustAnchor
@@ -200,10 +200,6 @@ def signer_of(
     def _signer(backend: str) -> Any:
         user = make_user(f"signer-{backend}")
         if backend == "softhsm":
-            # The time-stamp authority's key is made before the HSM is configured, so it stays
-            # out of the token: this matrix is about the signer's key (test_services_sign has
-            # the time-stamp key in the same HSM).
-            tsa.tsa_credential()
             credential = hsm_credential(user, request.getfixturevalue("hsm"))
         else:
             credential = personal_credential(user)
