@@ -27,6 +27,7 @@ Metrics, one JSON line each (bench/run.py's convention):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -187,6 +188,18 @@ def replay(replays: list[list[str]], samples: int) -> list[float]:
 # -- the server and the load -------------------------------------------------------------------
 
 
+def server_stack() -> dict[str, str]:
+    """What Uvicorn will run on: it takes uvloop and httptools when they are installed. Without
+    uvloop, `--workers` serves sockets without TCP_NODELAY (the listening socket Uvicorn binds
+    has protocol 0, which asyncio's transport does not recognise as TCP), so a response written
+    in two parts waits for the client's delayed ACK: +40 ms per request on a kept-alive
+    connection (docs/operations.md)."""
+    return {
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -281,6 +294,13 @@ def main() -> None:
         )
         return
     with tempfile.TemporaryDirectory(prefix="bench-search-") as data_dir:
+        stack = server_stack()
+        if args.workers > 1 and stack["loop"] != "uvloop":
+            print(
+                "inbox_search: uvloop is not installed: Uvicorn's workers will answer kept-alive"
+                " connections 40 ms late (Nagle); install uvicorn[standard]",
+                file=sys.stderr,
+            )
         setup_django(data_dir)
         plan = prepare(args.documents)
         plan_file = str(Path(data_dir) / "plan.json")
@@ -302,6 +322,7 @@ def main() -> None:
                 "rate": args.rate,
                 "workers": args.workers,
                 "db_pool": args.db_pool,
+                **server_stack(),
                 "errors": len(steady["errors"]),
                 "load_average": round(load_before, 2),
             }

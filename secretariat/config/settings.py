@@ -227,6 +227,8 @@ SIGNING_LEVEL = env.str("SECRETARIAT_SIGNING_LEVEL", default="B-T")
 # RFC 3161 time-stamp authority. Empty: the node's built-in authority (in-process for signing,
 # also served over HTTP at /signing/tsa for other clients).
 SIGNING_TSA_URL = env.str("SECRETARIAT_SIGNING_TSA_URL", default="")
+# Policy OID of the built-in time-stamp authority's tokens; empty: its own UUID-based OID.
+SIGNING_TSA_POLICY_OID = env.str("SECRETARIAT_SIGNING_TSA_POLICY_OID", default="")
 # The data center's HSM (PKCS#11 module, token label, PIN) for organization seals and
 # server-side personal keys. Empty module: keys of the demo live in sealed PKCS#12 files.
 SIGNING_PKCS11_MODULE = env.str("SECRETARIAT_SIGNING_PKCS11_MODULE", default="")

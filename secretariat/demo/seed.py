@@ -32,6 +32,7 @@ from .province import (
     UnitSpec,
     province_tree,
 )
+from .signing import seed_signing
 
 
 class DemoRefused(DomainError):
@@ -208,6 +209,7 @@ def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
                     actor=None, user=user, secret_base32=DEMO_TOTP_SECRET
                 )
     log(f"users: {len(accounts)} ({new_users} new)")
+    seed_signing(stdout=log)
     log(f"documents: {_ensure_documents(units)} new")
     checkpoint = audit_services.checkpoint_create()
     if checkpoint is not None:

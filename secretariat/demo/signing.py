@@ -16,9 +16,10 @@ from django.db import transaction
 
 from secretariat.accounts.models import Role, RoleGrant, User
 from secretariat.orgs.models import Unit
-from secretariat.signing import pki
-from secretariat.signing.models import CredentialPurpose
+from secretariat.signing import images, pki
+from secretariat.signing.models import Credential, CredentialPurpose
 
+from .images import seal_png, signature_png
 from .province import NAMED_ACCOUNTS
 
 
@@ -61,4 +62,22 @@ def seed_signing(*, stdout: Any = None) -> None:
             )
             issued += created
             seals += 1
-    say(f"signing certificates: {len(people)} people, {seals} seals ({issued} new)")
+    # Their visible signatures carry a drawn signature (blue) or the unit's seal (red).
+    pictured = 0
+    for credential in Credential.objects.filter(
+        image__isnull=True,
+        active=True,
+        purpose__in=[CredentialPurpose.PERSONAL, CredentialPurpose.SEAL],
+    ).select_related("user", "unit"):
+        if credential.user is not None:
+            picture = signature_png(credential.user.full_name or credential.user.username)
+        elif credential.unit is not None:
+            picture = seal_png(credential.unit.name)
+        else:
+            continue
+        images.credential_set_image(actor=None, credential=credential, image=picture)
+        pictured += 1
+    say(
+        f"signing certificates: {len(people)} people, {seals} seals ({issued} new, "
+        f"{pictured} images)"
+    )

@@ -47,9 +47,54 @@ class KeyNotFound(DeviceError):
     """No private key with that label on the token."""
 
 
-# Loading and initialising a module is process-wide state (C_Initialize); one lock keeps two
-# threads from reinitialising it at once.
+# python-pkcs11 initialises a module with C_Initialize(NULL): the module may then assume it is
+# never called from two threads at once (SoftHSM2 indeed turns its own locking off and aborts the
+# process when two threads sign together). Every call into a module therefore holds this lock —
+# for one call only, never across a session, so a thread waiting on another (a signature whose
+# time stamp comes from this same process over HTTP) cannot deadlock.
 _lock = threading.RLock()
+
+
+class Locked:
+    """A python-pkcs11 session or object whose every call into the module holds `_lock`.
+    Searches are read to the end inside the lock; objects they return are wrapped too. It
+    stands in for the session given to pyHanko's `PKCS11Signer` (which signs from a thread of
+    its own)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        with _lock:
+            value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _lock:
+                return _wrap(value(*args, **kwargs))
+
+        return call
+
+    def __getitem__(self, key: Any) -> Any:
+        with _lock:
+            return self._target[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with _lock:
+            self._target[key] = value
+
+
+def _wrap(result: Any) -> Any:
+    if isinstance(result, pkcs11.types.Object):
+        return Locked(result)
+    if isinstance(result, tuple):
+        return tuple(_wrap(item) for item in result)
+    if isinstance(result, Iterator):  # searches (Cython generators)
+        return [_wrap(item) for item in result]
+    return result
 
 
 def module(path: str) -> Any:
@@ -149,14 +194,15 @@ def forget_login(path: str, token_label: str) -> None:
 def session(path: str, *, token_label: str, pin: str, rw: bool = False) -> Iterator[Any]:
     """A session on the token labelled `token_label`, logged in with `pin`, closed on exit."""
     lib = module(path)
-    try:
-        token = lib.get_token(token_label=token_label)
-    except p11_errors.NoSuchToken as error:
-        raise TokenNotFound(f"no token labelled {token_label!r}") from error
-    except p11_errors.MultipleTokensReturned as error:
-        raise TokenNotFound(f"several tokens are labelled {token_label!r}") from error
-    _ensure_login(path, token, token_label, pin)
-    opened = _open(token, pin=None, rw=rw)
+    with _lock:
+        try:
+            token = lib.get_token(token_label=token_label)
+        except p11_errors.NoSuchToken as error:
+            raise TokenNotFound(f"no token labelled {token_label!r}") from error
+        except p11_errors.MultipleTokensReturned as error:
+            raise TokenNotFound(f"several tokens are labelled {token_label!r}") from error
+        _ensure_login(path, token, token_label, pin)
+        opened = Locked(_open(token, pin=None, rw=rw))
     try:
         yield opened
     finally:

@@ -49,7 +49,7 @@ _LOCK_KEY = 0x5EC2_75A0
 
 
 def policy_oid() -> str:
-    return str(getattr(settings, "SIGNING_TSA_POLICY_OID", "") or DEFAULT_POLICY_OID)
+    return str(settings.SIGNING_TSA_POLICY_OID or DEFAULT_POLICY_OID)
 
 
 class TimeStampResp(tsp.TimeStampResp):

@@ -28,6 +28,11 @@ urlpatterns = [
         name="credential_certificate",
     ),
     path(
+        "credentials/<uuid:credential_id>/image",
+        views_pki.credential_image,
+        name="credential_image",
+    ),
+    path(
         "credentials/<uuid:credential_id>/revoke",
         views_pki.credential_revoke,
         name="credential_revoke",

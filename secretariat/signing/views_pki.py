@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from secretariat.accounts import policy
 from secretariat.core import errors
 
-from . import ocsp, pki, trust
+from . import images, ocsp, pki, trust
 from . import tsa as tsa_service
 from .forms_pki import AnchorActiveForm, ImportForm, IssueForm, RevokeForm, TrustUploadForm
 from .models import Credential, CredentialPurpose
@@ -334,6 +334,27 @@ def credential_certificate(request: HttpRequest, credential_id: UUID) -> HttpRes
         "application/pkix-cert",
         filename=f"{format(certificate.serial_number, 'x')[:16]}.crt",
     )
+
+
+@login_required
+@require_POST
+def credential_image(request: HttpRequest, credential_id: UUID) -> HttpResponse:
+    """Upload (or remove) the image drawn in the credential's visible signature."""
+    credential = _credential_or_404(request, credential_id)
+    upload = request.FILES.get("image")
+    try:
+        images.credential_set_image(
+            actor=request.user,
+            credential=credential,
+            image=None if request.POST.get("remove") else (upload.read() if upload else b""),
+        )
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("signing:credentials")
+    messages.success(request, _("The image was saved."))
+    return redirect("signing:credentials")
 
 
 @login_required

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from secretariat.accounts.policy import Action, units_in_scope
+from secretariat.orgs.models import Unit
 
 from ..models import Document, RegisterKind, SearchEntry
 from .errors import QueryInvalid
@@ -99,7 +100,11 @@ class Engine(Protocol):
         self, query: ParsedQuery, filters: Filters, order: str, limit: int, cursor: Cursor | None
     ) -> PageIds: ...
 
-    def snippets(self, query: ParsedQuery, entries: list[SearchEntry]) -> dict[int, SafeString]: ...
+    def load(self, query: ParsedQuery, entry_ids: list[int], filters: Filters) -> dict[int, Loaded]:
+        """What is shown of these index rows, with their snippets, keyed by row id; rows
+        outside the scope are left out (checked once more: a hit outside the scope must be
+        impossible even if the page had a bug)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,15 @@ class SearchHit:
     @property
     def date(self) -> dt.date:
         return self.issued_on or self.created_at.date()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One index row as shown: the hit, and the row's key for the next page's cursor."""
+
+    entry_id: int
+    created_at: dt.datetime
+    hit: SearchHit
 
 
 @dataclass(frozen=True)
@@ -177,12 +191,17 @@ def _filters(
 
 
 def _scope_ids(scope: Any) -> list[Any] | None:
-    """The ids of the units in scope, or None when that is every unit. One statement, so the
-    count of all units comes from the same snapshot as the scope."""
-    rows = list(scope.order_by().values_list("pk", RawSQL("SELECT count(*) FROM orgs_unit", ())))
-    if rows and len(rows) == rows[0][1]:
+    """The ids of the units in scope, or None when that is every unit. The comparison with
+    the count of all units is one statement (one snapshot); the ids are fetched only for a
+    scope smaller than everything."""
+    counts = Unit.objects.aggregate(
+        inside=Count("pk", filter=Q(pk__in=scope.order_by().values("pk"))), total=Count("pk")
+    )
+    if counts["inside"] and counts["inside"] == counts["total"]:
         return None
-    return [pk for pk, _total in rows]
+    if not counts["inside"]:
+        return []
+    return list(scope.order_by().values_list("pk", flat=True))
 
 
 def search_documents(
@@ -223,41 +242,50 @@ def search_documents(
     engine = _engine()
     with engine.session():
         ids = engine.page(parsed, filters, order, limit, cursor)
-        # Load what is shown from the index rows the engine chose, checking the scope once more:
-        # a hit outside it must be impossible even if an engine had a bug.
-        rows = SearchEntry.objects.filter(pk__in=ids.entry_ids)
-        if filters.unit_ids is not None:
-            rows = rows.filter(unit_id__in=filters.unit_ids)
-        by_id = {
-            entry.pk: entry for entry in rows.select_related("document__unit", "document__doc_type")
-        }
-        entries = [by_id[pk] for pk in ids.entry_ids if pk in by_id]
-        snippets = engine.snippets(parsed, entries) if entries else {}
-    hits = [_hit(entry, snippets.get(entry.pk)) for entry in entries]
+        loaded = engine.load(parsed, ids.entry_ids, filters) if ids.entry_ids else {}
+    rows = [loaded[pk] for pk in ids.entry_ids if pk in loaded]
     next_cursor = None
-    if ids.has_more and entries:
+    if ids.has_more and rows:
         if order == "newest":
-            last = entries[-1]
-            next_cursor = Cursor(created_at=last.created_at, entry_id=last.pk).encode()
+            last = rows[-1]
+            next_cursor = Cursor(created_at=last.created_at, entry_id=last.entry_id).encode()
         else:
             next_cursor = Cursor(offset=(cursor.offset if cursor else 0) + limit).encode()
-    return SearchPage(hits, next_cursor, order, accent_insensitive=not parsed.accented)
-
-
-def _hit(entry: SearchEntry, snippet: SafeString | None) -> SearchHit:
-    document: Document = entry.document
-    return SearchHit(
-        id=document.pk,
-        subject=document.subject,
-        snippet=snippet if snippet is not None else SafeString(""),
-        notation=document.notation,
-        number=document.number,
-        issued_on=document.issued_on,
-        created_at=document.created_at,
-        unit_code=document.unit.code,
-        unit_name=document.unit.name,
-        doc_type=document.doc_type.name if document.doc_type else None,
+    return SearchPage(
+        [row.hit for row in rows], next_cursor, order, accent_insensitive=not parsed.accented
     )
+
+
+def load_entries(entry_ids: list[int], filters: Filters) -> list[SearchEntry]:
+    """The index rows with their documents, through the ORM, within the scope (an engine
+    without a statement of its own for `Engine.load`)."""
+    rows = SearchEntry.objects.filter(pk__in=entry_ids)
+    if filters.unit_ids is not None:
+        rows = rows.filter(unit_id__in=filters.unit_ids)
+    return list(rows.select_related("document__unit", "document__doc_type"))
+
+
+def loaded_from(entries: list[SearchEntry], snippets: dict[int, SafeString]) -> dict[int, Loaded]:
+    out: dict[int, Loaded] = {}
+    for entry in entries:
+        document: Document = entry.document
+        out[entry.pk] = Loaded(
+            entry.pk,
+            entry.created_at,
+            SearchHit(
+                id=document.pk,
+                subject=document.subject,
+                snippet=snippets.get(entry.pk, SafeString("")),
+                notation=document.notation,
+                number=document.number,
+                issued_on=document.issued_on,
+                created_at=document.created_at,
+                unit_code=document.unit.code,
+                unit_name=document.unit.name,
+                doc_type=document.doc_type.name if document.doc_type else None,
+            ),
+        )
+    return out
 
 
 def common_where(

@@ -16,11 +16,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from ..models import SearchEntry
-from .core import RANK_WINDOW, Cursor, Filters, PageIds, common_where, keyset
+from .core import (
+    RANK_WINDOW,
+    Cursor,
+    Filters,
+    Loaded,
+    PageIds,
+    SearchHit,
+    common_where,
+    keyset,
+)
 from .errors import SearchTimeout
 from .text import START, STOP, ParsedQuery, has_mark, restore, to_html
 
@@ -248,36 +255,55 @@ class PostgresEngine:
         )
         return self._run([(sql, [tsquery, *params, *after_params, wanted])])
 
-    def snippets(self, query: ParsedQuery, entries: list[SearchEntry]) -> dict[int, SafeString]:
-        """ts_headline on the returned page only (it re-parses each text: costly per row)."""
+    def load(self, query: ParsedQuery, entry_ids: list[int], filters: Filters) -> dict[int, Loaded]:
+        """One statement: the rows, their documents, units and types, and the snippets
+        (ts_headline on this page only: it re-parses each text, costly per row)."""
+        unit_clause, unit_params = _Scope(filters).unit_clause()
+        body, title = _shown(query, "body"), _shown(query, "title")
         rows = self._run(
             [
                 (
-                    f"SELECT s.id, ts_headline('simple', {_shown(query, 'body')}, q, %s),"  # noqa: S608
-                    f" ts_headline('simple', {_shown(query, 'title')}, q, %s),"
-                    f" {_shown(query, 'body')}, {_shown(query, 'title')}"
-                    " FROM documents_searchentry s, to_tsquery('simple', %s) AS q"
-                    " WHERE s.id = ANY(%s)",
-                    [
-                        HEADLINE_OPTIONS,
-                        HEADLINE_OPTIONS,
-                        query.tsquery(),
-                        [entry.pk for entry in entries],
-                    ],
+                    f"SELECT s.id, s.created_at, s.title, s.body,"  # noqa: S608
+                    f" ts_headline('simple', {body}, q, %s), ts_headline('simple', {title}, q, %s),"
+                    f" {body}, {title}, d.id, d.subject, d.notation, d.number, d.issued_on,"
+                    " d.created_at, u.code, u.name, t.name"
+                    " FROM documents_searchentry s"
+                    " JOIN documents_document d ON d.id = s.document_id"
+                    " JOIN orgs_unit u ON u.id = d.unit_id"
+                    " LEFT JOIN documents_documenttype t ON t.code = d.doc_type_id"
+                    " CROSS JOIN to_tsquery('simple', %s) AS q"
+                    f" WHERE s.id = ANY(%s) AND {unit_clause}",
+                    [HEADLINE_OPTIONS, HEADLINE_OPTIONS, query.tsquery(), entry_ids, *unit_params],
                 )
             ]
         )
-        by_id = {row[0]: row[1:] for row in rows}
-        result: dict[int, SafeString] = {}
-        for entry in entries:
-            body_mark, title_mark, body_shown, title_shown = by_id.get(entry.pk, ("", "", "", ""))
+        out: dict[int, Loaded] = {}
+        for row in rows:
+            (entry_id, entry_created, entry_title, entry_body, body_mark, title_mark) = row[:6]
+            (body_shown, title_shown, document_id, subject, notation, number) = row[6:12]
+            (issued_on, created_at, unit_code, unit_name, type_name) = row[12:]
             if has_mark(body_mark or "") or not title_mark:
-                fragment, shown, original = body_mark or "", body_shown or "", entry.body
+                fragment, shown, original = body_mark or "", body_shown or "", entry_body
             else:
-                fragment, shown, original = title_mark, title_shown or "", entry.title
+                fragment, shown, original = title_mark, title_shown or "", entry_title
             text, before, after = restore(fragment, shown, original)
-            result[entry.pk] = to_html(text, cut_before=before, cut_after=after)
-        return result
+            out[entry_id] = Loaded(
+                entry_id,
+                entry_created,
+                SearchHit(
+                    id=document_id,
+                    subject=subject,
+                    snippet=to_html(text, cut_before=before, cut_after=after),
+                    notation=notation,
+                    number=number,
+                    issued_on=issued_on,
+                    created_at=created_at,
+                    unit_code=unit_code,
+                    unit_name=unit_name,
+                    doc_type=type_name,
+                ),
+            )
+        return out
 
 
 def _remember(key: tuple[str, str], density: float) -> None:
@@ -297,16 +323,18 @@ class _Scope:
         self.filters = filters
         self.units = filters.unit_ids
 
+    def unit_clause(self) -> tuple[str, list[Any]]:
+        if self.units is None:
+            return "TRUE", []
+        if len(self.units) == 1:
+            return "s.unit_id = %s", [self.units[0]]
+        return "s.unit_id = ANY(%s)", [list(self.units)]
+
     def where(
         self, unit_clause: str | None = None, unit_params: list[Any] | None = None
     ) -> tuple[str, list[Any]]:
         if unit_clause is None:
-            if self.units is None:
-                unit_clause, unit_params = "TRUE", []
-            elif len(self.units) == 1:
-                unit_clause, unit_params = "s.unit_id = %s", [self.units[0]]
-            else:
-                unit_clause, unit_params = "s.unit_id = ANY(%s)", [list(self.units)]
+            unit_clause, unit_params = self.unit_clause()
         return common_where(self.filters, unit_clause=unit_clause, unit_params=unit_params or [])
 
     def newest_rows(

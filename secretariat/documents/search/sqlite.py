@@ -13,7 +13,17 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from ..models import SearchEntry
-from .core import RANK_WINDOW, Cursor, Filters, PageIds, common_where, keyset
+from .core import (
+    RANK_WINDOW,
+    Cursor,
+    Filters,
+    Loaded,
+    PageIds,
+    common_where,
+    keyset,
+    load_entries,
+    loaded_from,
+)
 from .errors import QueryInvalid
 from .text import START, STOP, ParsedQuery, fold_d, restore, to_html
 
@@ -79,6 +89,10 @@ class SqliteEngine:
             )
         ids = [row[0] for row in rows]
         return PageIds(ids[:limit], len(ids) > limit)
+
+    def load(self, query: ParsedQuery, entry_ids: list[int], filters: Filters) -> dict[int, Loaded]:
+        entries = load_entries(entry_ids, filters)
+        return loaded_from(entries, self.snippets(query, entries) if entries else {})
 
     def snippets(self, query: ParsedQuery, entries: list[SearchEntry]) -> dict[int, SafeString]:
         table = _table(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from io import StringIO
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from secretariat.accounts.models import Role
+from secretariat.core import clock
 
 from .matrix_cases_search import make_document
 
@@ -95,6 +97,23 @@ def test_api_inbox_newest_of_a_unit(docs: Any, specialist: Any, client_for: Any,
     response = client.get("/api/v1/search/inbox", {"unit": tree["cell_a"].code})
     assert [item["subject"] for item in response.json()] == ["Kế hoạch phòng chống dịch INSIDE"]
     assert client.get("/api/v1/search/inbox", {"unit": tree["cell_b"].code}).status_code == 404
+
+
+def test_api_inbox_is_newest_first_and_empty_is_not_missing(
+    tree: Any, specialist: Any, client_for: Any
+) -> None:
+    client = client_for(specialist)
+    # A unit in scope without documents is an empty inbox, not an unknown unit.
+    response = client.get("/api/v1/search/inbox", {"unit": tree["commune_a"].code})
+    assert response.status_code == 200
+    assert response.json() == []
+    start = clock.now() - dt.timedelta(days=3)
+    for day in range(3):
+        make_document(tree["cell_a"], f"Công văn {day}", created_at=start + dt.timedelta(days=day))
+    response = client.get("/api/v1/search/inbox", {"unit": tree["cell_a"].code, "limit": 2})
+    assert [item["subject"] for item in response.json()] == ["Công văn 2", "Công văn 1"]
+    assert set(response.json()[0]) == {"id", "subject", "notation", "created_at"}
+    assert client.get("/api/v1/search/inbox", {"unit": "no-such-code"}).status_code == 404
 
 
 def test_command_json_contract(docs: Any, specialist: Any) -> None:

@@ -94,6 +94,12 @@ def _username(c: Ctx, side: str) -> str:
     return str(c.targets[side].username)
 
 
+def _png() -> SimpleUploadedFile:
+    from secretariat.demo.images import seal_png
+
+    return SimpleUploadedFile("seal.png", seal_png("Matrix"), content_type="image/png")
+
+
 def _upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/x-pem-file")
 
@@ -183,6 +189,14 @@ CASES = [
         "get",
         lambda c, s: reverse("signing:credential_certificate", args=[_credential(c, s).pk]),
         MANAGERS,
+    ),
+    Case(
+        "signing:credential_image",
+        "post",
+        lambda c, s: reverse("signing:credential_image", args=[_credential(c, s).pk]),
+        MANAGERS,
+        write=True,
+        data=lambda c, s: {"image": _png()},
     ),
     Case(
         "signing:credential_revoke",

@@ -52,7 +52,9 @@ def test_seed_signing_gives_people_and_units_their_certificates(
     )
     assert seals == {tree["office"].pk, tree["commune_a"].pk}
     assert all(c.backend == KeyBackend.PKCS12 for c in Credential.objects.all())
-    assert "(10 new)" in out.getvalue()
+    assert "(10 new, 10 images)" in out.getvalue()
+    # Each drawn: a signature for people, the seal for units.
+    assert not Credential.objects.filter(image__isnull=True, purpose__in=["personal", "seal"])
 
     # Idempotent: a rerun issues nothing and records nothing.
     events = AuditEvent.objects.count()
@@ -60,7 +62,7 @@ def test_seed_signing_gives_people_and_units_their_certificates(
     seed_signing(stdout=lines.append)
     assert Credential.objects.count() == 10
     assert AuditEvent.objects.count() == events
-    assert lines == ["signing certificates: 8 people, 2 seals (0 new)"]
+    assert lines == ["signing certificates: 8 people, 2 seals (0 new, 0 images)"]
 
 
 def test_the_demo_leader_signs_and_the_signature_validates(
