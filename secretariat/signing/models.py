@@ -158,7 +158,7 @@ class StampKind(models.TextChoices):
 
 
 class StampPlacement(BaseModel):
-    """Where the visible signature goes, per document type (its code, e.g. "QĐ"; empty: every
+    """Where the visible signature goes, per document type (its code, e.g. "quyet_dinh"; empty: every
     type without its own row). Coordinates in PDF points from the page's bottom left; page
     numbers from 1, negative from the end (-1: the last page). The seal has no row of its own
     by default: it covers the left third of the personal signature (DOMAIN.md §4)."""

@@ -140,8 +140,7 @@ def _verify_url(process: OutgoingProcess) -> str:
 def _stamp(
     process: OutgoingProcess, credential: Credential, kind: str, name: str, title: str
 ) -> Any:
-    doc_type = process.document.doc_type.code if process.document.doc_type_id else ""
-    placement = appearance.placement_for(doc_type, kind)
+    placement = appearance.placement_for(process.document.doc_type_id or "", kind)
     return appearance.Stamp(
         signer_name=name,
         title=title,
@@ -414,13 +413,13 @@ def outgoing_return_signature(
     locked.signed_at = None
     locked.approved_at = None
     locked.save(update_fields=["state", "signed_at", "approved_at", "updated_at"])
-    message = _("The signature of “%(subject)s” was refused: %(reason)s") % {
+    refusal = _("The signature of “%(subject)s” was refused: %(reason)s") % {
         "subject": locked.document.subject[:120],
         "reason": reason[:300],
     }
-    notify(user=locked.drafter, message=str(message), link=_link(locked))
+    notify(user=locked.drafter, message=str(refusal), link=_link(locked))
     if locked.signer is not None and locked.signer_id != locked.drafter_id:
-        notify(user=locked.signer, message=str(message), link=_link(locked))
+        notify(user=locked.signer, message=str(refusal), link=_link(locked))
     _record(
         actor=actor,
         action="office.outgoing_signature_returned",

@@ -96,7 +96,9 @@ def test_signed_and_sealed_document_validates_with_pdfsig(p: Any, tmp_path: Any)
 
 def test_no_certificate_or_a_token_key_is_refused_with_guidance(p: Any, make_user: Any) -> None:
     process = approved(p)
-    pki.revoke(actor=None, credential=sig.personal_credential(p["signer"]))
+    credential = sig.personal_credential(p["signer"])
+    assert credential is not None
+    pki.revoke(actor=None, credential=credential)
     with pytest.raises(Conflict, match="no valid signing certificate"):
         sig.outgoing_sign(actor=p["signer"], process=process, confirmation="000000")
     token_cert = pki.issue_pkcs12_credential(
@@ -193,5 +195,6 @@ def test_dispatch_deadline_follows_article_16(p: Any) -> None:
     assert deadline > signed_on  # normal documents: at the latest the next working day
     process.document.urgency = "hoa_toc"
     assert svc.dispatch_deadline(process) == signed_on  # flash: the same day
+    assert process.signed_at is not None
     process.signed_at = process.signed_at - dt.timedelta(days=10)
     assert not svc.dispatch_on_time(process)

@@ -24,6 +24,7 @@ def test_png_is_kept_reencoded_and_audited(tree: dict[str, Any], make_user: Any)
     saved = images.credential_set_image(
         actor=admin, credential=credential, image=seal_png("Văn phòng Tỉnh ủy")
     )
+    assert saved.image is not None
     with Image.open(io.BytesIO(bytes(saved.image))) as image:
         assert (image.format, image.mode) == ("PNG", "RGBA")
     assert AuditEvent.objects.filter(action="signing.credential_image_set").count() == 1
