@@ -25,9 +25,9 @@ from secretariat.accounts import policy
 from secretariat.accounts.policy import Action
 from secretariat.core import errors
 
-from . import selectors, services, storage
+from . import registers, selectors, services, storage
 from .forms import CaptureForm, MetadataForm, VersionForm
-from .models import Document, DocumentVersion, OcrStatus
+from .models import Document, DocumentVersion, OcrStatus, RegisterKind
 from .signatures import signed_report
 
 PAGE_SIZE = 50
@@ -152,6 +152,16 @@ def _render_detail(
         "versions": versions,
         "pending": any(v.ocr_status == OcrStatus.PENDING for v in versions),
         "can_capture": can_capture,
+        # Registering is the records office's act (Art. 22); a document is registered once per
+        # kind. The clerk sees the signatures' report just above before registering.
+        "registrable": (
+            sorted(
+                {RegisterKind.INCOMING, RegisterKind.INTERNAL}
+                - set(document.entries.values_list("register__kind", flat=True))
+            )
+            if policy.can(request.user, Action.REGISTERS_MANAGE, document.unit)
+            else []
+        ),
         # The validation report of each version that carries signatures, newest first.
         "signature_reports": [
             (version, report)
@@ -272,12 +282,38 @@ def download(request: HttpRequest, document_id: Any, number: int, which: str) ->
     return download_response(version, which)
 
 
+@login_required
+@require_POST
+def document_register(request: HttpRequest, document_id: Any) -> HttpResponse:
+    """Register a captured document in its unit's incoming or internal register (Decree 30
+    Art. 22); an incoming registration starts its processing (the office's hook)."""
+    document = _document_or_404(request, document_id)
+    kind = str(request.POST.get("kind", ""))
+    if kind not in (RegisterKind.INCOMING, RegisterKind.INTERNAL):
+        messages.error(request, _("Choose the incoming or the internal register."))
+        return _render_detail(request, document, status=400)
+    try:
+        entry = registers.register_document(actor=request.user, document=document, kind=kind)
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        return _render_detail(request, document, status=exc.status)
+    messages.success(
+        request,
+        _("Registered in %(register)s under number %(number)02d.")
+        % {"register": entry.register, "number": entry.number},
+    )
+    return redirect("documents:detail", document_id=document.pk)
+
+
 urlpatterns: list[URLPattern] = [
     path("", document_list, name="list"),
     path("capture/", capture, name="capture"),
     path("<uuid:document_id>/", document_detail, name="detail"),
     path("<uuid:document_id>/status/", document_status, name="status"),
     path("<uuid:document_id>/edit/", document_edit, name="edit"),
+    path("<uuid:document_id>/register/", document_register, name="document_register"),
     path("<uuid:document_id>/versions/", document_add_version, name="add_version"),
     path("<uuid:document_id>/versions/<int:number>/<str:which>/", download, name="download"),
 ]

@@ -102,6 +102,15 @@ CASES = [
         write=True,
         data=lambda c, s: {"subject": "Trích yếu đã xác nhận", "urgency": "normal"},
     ),
+    # Registering is the records clerk's act (Art. 22).
+    Case(
+        "documents:document_register",
+        "post",
+        lambda c, s: reverse("documents:document_register", args=[_doc(c, s).id]),
+        frozenset({Role.RECORDS_CLERK}),
+        write=True,
+        data=lambda c, s: {"kind": "incoming"},
+    ),
     Case(
         "documents:add_version",
         "post",

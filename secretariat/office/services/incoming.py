@@ -41,7 +41,7 @@ from secretariat.documents.models import (
 from secretariat.orgs.models import Unit
 
 from .. import workdays
-from ..models import CaseFile, IncomingProcess, IncomingState, Instruction
+from ..models import CaseFile, IncomingProcess, IncomingState, Instruction, OutgoingProcess
 from . import casefiles
 from .notifications import notify
 
@@ -150,6 +150,14 @@ class IncomingRegistrationHook:
     def on_registered(
         self, *, actor: Any | None, document: Document, entry: RegisterEntry, kind: str
     ) -> None:
+        if (
+            kind != RegisterKind.OUTGOING
+            and OutgoingProcess.objects.filter(document=document).exists()
+        ):
+            # A draft of this unit is numbered in the outgoing register by its own circuit.
+            raise Conflict(
+                _("This is an outgoing draft: it is numbered when signed, not registered here.")
+            )
         if kind != RegisterKind.INCOMING:
             return
         process = IncomingProcess.objects.create(

@@ -340,3 +340,50 @@ def test_api_present_and_conflict(
     assert "cannot be presented" in response.json()["message"]
     outsider = client_for(people["outsider"])
     assert outsider.get(base).status_code == 404
+
+
+def test_a_captured_document_is_registered_from_its_page_after_the_signature_check(
+    tree: dict[str, Any], make_user: Any, client_for: Any
+) -> None:
+    """The clerk captures, reads the signatures' report on the document's page, registers it
+    as incoming: its processing starts. An outgoing draft is refused there."""
+    from secretariat.documents import services as document_services
+    from secretariat.documents.tests.factories import text_pdf
+    from secretariat.office.services import outgoing as outgoing_services
+
+    office = tree["office"]
+    clerk = make_user("clerk_reg", role=Role.RECORDS_CLERK, unit=office)
+    leader = make_user("leader_reg", role=Role.LEADER, unit=office)
+    document = document_services.document_capture(
+        actor=clerk,
+        unit=office,
+        file=document_services.IncomingFile(name="den.pdf", data=text_pdf(["Công văn đến"])),
+    )
+    page = client_for(clerk).get(reverse("documents:detail", args=[document.pk])).content.decode()
+    assert "Register as an incoming document" in page
+    assert "Register as an incoming document" not in (
+        client_for(leader).get(reverse("documents:detail", args=[document.pk])).content.decode()
+    )
+    done = client_for(clerk).post(
+        reverse("documents:document_register", args=[document.pk]), {"kind": "incoming"}
+    )
+    assert done.status_code == 302
+    assert IncomingProcess.objects.get(document=document).state == IncomingState.REGISTERED
+    again = client_for(clerk).post(
+        reverse("documents:document_register", args=[document.pk]), {"kind": "incoming"}
+    )
+    assert again.status_code == 409
+
+    draft = outgoing_services.outgoing_draft(
+        actor=clerk,
+        unit=office,
+        file=document_services.IncomingFile(name="di.pdf", data=text_pdf(["Dự thảo"])),
+        metadata={"subject": "Dự thảo", "doc_type": "cong_van"},
+        signer=leader,
+    )
+    refused = client_for(clerk).post(
+        reverse("documents:document_register", args=[draft.document.pk]), {"kind": "incoming"}
+    )
+    assert refused.status_code == 409
+    assert "outgoing draft" in refused.content.decode()
+    assert not IncomingProcess.objects.filter(document=draft.document).exists()
