@@ -8,7 +8,8 @@ SECRETARIAT_BENCH_DOCUMENTS=1000000 or pass --documents for the full size). Crea
 a bearer token each: a fifth read the whole province, the others one unit with what is below it.
 
 The server runs as production does (docs/operations.md): Uvicorn with the ASGI application and
---workers processes (default: two per core). The load comes from another process
+--workers processes (default: one per core); --db-pool adds Django's PostgreSQL connection pool
+(bench/_pool_settings.py), which production needs under ASGI. The load comes from another process
 (bench/_load.py), open loop, at a steady --rate requests/s spread over the 50 users, half inbox
 and half search (the ten queries of SEARCHES: common and rare words, a phrase, an unaccented
 query, a name).
@@ -277,8 +278,10 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=DEFAULT_DOCUMENTS)
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
-    parser.add_argument("--steps", default="25,50,75,100,150,200,250,300,400")
+    # One process per core: within a process Django runs each request in a thread of its own,
+    # so more processes only add memory and context switches (docs/operations.md).
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--steps", default="25,50,75,100,125,150,200,250,300,400")
     parser.add_argument("--step-duration", type=float, default=10.0)
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument(

@@ -7,6 +7,8 @@ LABELS = {
     "signing.credential_issued": _("Signing certificate issued"),
     "signing.credential_revoked": _("Signing certificate revoked"),
     "signing.signed": _("Document signed"),
+    "signing.placement_set": _("Signature placement set"),
+    "signing.placement_deleted": _("Signature placement removed"),
     "signing.credential_image_set": _("Signature or seal image changed"),
     "signing.credential_imported": _("Signing certificate registered"),
     "signing.credential_withdrawn": _("Registered certificate withdrawn"),

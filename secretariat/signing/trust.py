@@ -9,18 +9,24 @@ intermediate; a certificate that is not a CA's is refused.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import threading
+import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from secretariat.accounts import policy
 from secretariat.audit.services import record
@@ -29,7 +35,7 @@ from secretariat.core.errors import NotFound, ValidationFailed
 from secretariat.core.locks import for_update, serialize_writes
 
 from . import pki
-from .models import AnchorKind, Authority, TrustAnchor
+from .models import AnchorKind, Authority, Credential, TrustAnchor
 
 MAX_BUNDLE_BYTES = 1_000_000
 MAX_BUNDLE_CERTIFICATES = 50
@@ -68,15 +74,147 @@ def validation_context(
     DER, given by the caller — e.g. `validate_pdf --trust-root`), with the built-in authority's
     current CRL supplied locally so its certificates validate without a running server (the CRL
     is signed again only after a revocation or every few minutes: `pki.crl_der`)."""
-    crls = [pki.crl_der()] if Authority.objects.filter(active=True).exists() else []
-    return ValidationContext(
-        trust_roots=[*trust_roots(), *(_load(r) for r in extra_roots)],
-        other_certs=intermediates(),
-        crls=crls,
-        allow_fetching=allow_fetching,
-        revocation_mode="soft-fail",
-        moment=moment,
+    return snapshot().context(extra_roots=extra_roots, moment=moment, allow_fetching=allow_fetching)
+
+
+# --- The trust store as validation reads it ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The active trust store, parsed: roots, intermediates, the built-in authority's CRL and
+    certificate. One is shared by every validation of the process until the store changes, so
+    that certificates are not read and parsed again (asn1crypto also keeps what it derived from
+    them, e.g. the normalized names chains are built on). Nothing here is changed after it is
+    built: each validation gets its own `ValidationContext` from `context()`."""
+
+    roots: tuple[asn1_x509.Certificate, ...]
+    intermediates: tuple[asn1_x509.Certificate, ...]
+    crls: tuple[asn1_crl.CertificateList, ...]
+    authority: asn1_x509.Certificate | None  # the active built-in authority's certificate
+    trust_manager: SimpleTrustManager  # over `roots`
+
+    def context(
+        self,
+        *,
+        extra_roots: Sequence[bytes] = (),
+        moment: dt.datetime | None = None,
+        allow_fetching: bool = True,
+    ) -> ValidationContext:
+        """A fresh context on this store, trusting `extra_roots` (DER) too."""
+        manager = self.trust_manager
+        if extra_roots:
+            manager = SimpleTrustManager.build(
+                trust_roots=[*self.roots, *(_load(r) for r in extra_roots)]
+            )
+        return ValidationContext(
+            trust_manager=manager,
+            other_certs=self.intermediates,
+            crls=self.crls,
+            allow_fetching=allow_fetching,
+            revocation_mode="soft-fail",
+            moment=moment,
+        )
+
+
+# (version of the store, monotonic time built, snapshot): one per process.
+_snapshot: tuple[tuple[Any, ...], float, Snapshot] | None = None
+_snapshot_lock = threading.Lock()
+
+
+def _version() -> tuple[Any, ...]:
+    """What the snapshot depends on, in two small queries (no certificate is read): the active
+    anchors as they are (a change made with `QuerySet.update()` shows too, updated_at would
+    not), the active authority and the state of its revocations (as `pki.crl_der` sees it)."""
+    anchors = tuple(
+        (str(pk), kind, digest)
+        for pk, kind, digest in TrustAnchor.objects.filter(active=True)
+        .order_by("pk")
+        .values_list("pk", "kind", "fingerprint")
     )
+    revoked = (
+        Credential.objects.filter(issued_here=True, revoked_at__isnull=False)
+        .order_by()
+        .values("issued_here")
+    )
+    authority = (
+        Authority.objects.filter(active=True)
+        .annotate(
+            revoked=Subquery(revoked.annotate(n=Count("pk")).values("n")),
+            last_revoked=Subquery(revoked.annotate(last=Max("revoked_at")).values("last")),
+        )
+        .values_list("pk", "revoked", "last_revoked")
+        .first()
+    )
+    return anchors, (str(authority[0]), *authority[1:]) if authority else None
+
+
+def snapshot() -> Snapshot:
+    """The trust store now: built again when an anchor is added, switched off or on, the
+    authority changes or one of its certificates is revoked (all seen at once, in every
+    process: the version is read on each call), and at least every `pki.CRL_CACHE_SECONDS` so
+    that the CRL is as current as `pki.crl_der` gives it."""
+    global _snapshot
+    version = _version()
+    with _snapshot_lock:
+        cached = _snapshot
+    if (
+        cached is not None
+        and cached[0] == version
+        and time.monotonic() - cached[1] < pki.CRL_CACHE_SECONDS
+    ):
+        return cached[2]
+    built = _build(version)
+    with _snapshot_lock:
+        _snapshot = (version, time.monotonic(), built)
+    return built
+
+
+def _build(version: tuple[Any, ...]) -> Snapshot:
+    anchors, authority = version
+    kinds = {pk: kind for pk, kind, _digest in anchors}
+    loaded: dict[str, list[asn1_x509.Certificate]] = {
+        AnchorKind.ROOT: [],
+        AnchorKind.INTERMEDIATE: [],
+    }
+    rows = TrustAnchor.objects.filter(pk__in=list(kinds)).order_by("kind", "subject", "pk")
+    for pk, der in rows.values_list("pk", "certificate"):
+        loaded.setdefault(kinds[str(pk)], []).append(_parsed(der))
+    crls: tuple[asn1_crl.CertificateList, ...] = ()
+    certificate = None
+    if authority is not None:
+        # The CRL read after the version: at least as current as the revocations it counted.
+        crls = (_parsed_crl(pki.crl_der()),)
+        row = Authority.objects.filter(pk=authority[0]).values_list("certificate", flat=True)
+        certificate = next((_parsed(der) for der in row), None)
+    roots = tuple(loaded[AnchorKind.ROOT])
+    return Snapshot(
+        roots=roots,
+        intermediates=tuple(loaded[AnchorKind.INTERMEDIATE]),
+        crls=crls,
+        authority=certificate,
+        trust_manager=SimpleTrustManager.build(trust_roots=roots),
+    )
+
+
+def _parsed(der: bytes | memoryview) -> asn1_x509.Certificate:
+    return _parsed_through(_load(der))
+
+
+def _parsed_crl(der: bytes) -> asn1_crl.CertificateList:
+    return _parsed_through(asn1_crl.CertificateList.load(der))
+
+
+_A = TypeVar("_A", asn1_x509.Certificate, asn1_crl.CertificateList)
+
+
+def _parsed_through(value: _A) -> _A:
+    """`value` with every part parsed now: asn1crypto parses lazily, filling a structure's
+    list of parts one by one, which a thread reading the shared object at the same moment
+    could see half-filled."""
+    with contextlib.suppress(Exception):  # then parsed lazily, as any certificate
+        value.native  # noqa: B018
+    return value
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -65,7 +65,6 @@ from secretariat.core.errors import ValidationFailed
 
 from . import trust
 from . import validation_facts as facts
-from .models import Authority
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +231,9 @@ def validate(
     if fields:
         # The context serves as the trust store (roots, intermediates, the local CRL); what
         # may be fetched is decided per signature (`_spec`).
-        context = trust.validation_context(extra_roots=roots, allow_fetching=False)
-        shared = _shared(reader, context, allow_fetching)
+        store = trust.snapshot()
+        context = store.context(extra_roots=roots, allow_fetching=False)
+        shared = _shared(reader, context, store, allow_fetching)
         signatures = _run(lambda: _validate_all(fields, shared))
     return Report(
         signatures=signatures,
@@ -372,10 +372,11 @@ class _Shared:
     total_revisions: int
 
 
-def _shared(reader: PdfFileReader, context: ValidationContext, allow_fetching: bool) -> _Shared:
+def _shared(
+    reader: PdfFileReader, context: ValidationContext, store: trust.Snapshot, allow_fetching: bool
+) -> _Shared:
     """What every signature of the file is validated with (read here, outside the event loop:
     the database is not used from asynchronous code)."""
-    authority = Authority.objects.filter(active=True).only("certificate").first()
     return _Shared(
         reader=reader,
         context=context,
@@ -387,11 +388,7 @@ def _shared(reader: PdfFileReader, context: ValidationContext, allow_fetching: b
         ),
         dss=facts.dss_knowledge(reader),
         doc_ts_revisions=_document_timestamp_revisions(reader),
-        builtin_issuer=(
-            asn1_x509.Certificate.load(bytes(authority.certificate)).subject
-            if authority is not None
-            else None
-        ),
+        builtin_issuer=store.authority.subject if store.authority is not None else None,
         total_revisions=_total_revisions(reader),
     )
 

@@ -243,7 +243,13 @@ def credentials(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "signing/credential_list.html",
-        {"rows": rows, "search": search, "revoke_form": RevokeForm(), "limit": LIST_LIMIT},
+        {
+            "rows": rows,
+            "search": search,
+            "revoke_form": RevokeForm(),
+            "limit": LIST_LIMIT,
+            "may_place": pki.node_wide(request.user),
+        },
     )
 
 

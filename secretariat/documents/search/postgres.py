@@ -144,19 +144,24 @@ class PostgresEngine:
         index through most of the table (2–14 s)."""
         vector = _vector(query)
         estimates = [self._estimate(vector, f"'{word}'") for word in query.words]
-        candidates = min(estimates)
-        if candidates < COMMON_MATCHES:
+        if min(estimates) < COMMON_MATCHES:
             return None
+        # Words taken as independent: the GIN index's candidates (rows holding every word),
+        # right for one word, an estimate for several.
+        total = self._documents()
+        together = 1.0
+        for estimate in estimates:
+            together *= min(1.0, estimate / total)
+        candidates = together * total
         learned = _DENSITY.get((vector, query.tsquery()))
         if learned is not None and time.monotonic() - learned[0] < _ESTIMATE_TTL_S:
-            density = learned[1]
+            density = learned[1]  # what a walk saw: right for phrases too
         else:
-            # Words taken as independent: right for one word, an upper bound for a phrase.
-            total = self._documents()
-            density = 1.0
-            for estimate in estimates:
-                density *= min(1.0, estimate / total)
+            density = together  # for a phrase, an upper bound
         expected = wanted / max(density, 1e-9)
+        if any(len(group) > 1 for group in query.groups):
+            # A phrase: each GIN candidate is read again to check the word positions.
+            candidates *= WALK_COST
         if expected * WALK_COST > candidates:
             return None
         return max(WALK_ROWS, int(expected * 2))
