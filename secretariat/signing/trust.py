@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,8 +23,8 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from django.db import transaction
-from django.db.models import Count, Max, QuerySet, Subquery
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleTrustManager
@@ -123,30 +124,46 @@ _snapshot_lock = threading.Lock()
 
 
 def _version() -> tuple[Any, ...]:
-    """What the snapshot depends on, in two small queries (no certificate is read): the active
-    anchors as they are (a change made with `QuerySet.update()` shows too, updated_at would
-    not), the active authority and the state of its revocations (as `pki.crl_der` sees it)."""
-    anchors = tuple(
-        (str(pk), kind, digest)
-        for pk, kind, digest in TrustAnchor.objects.filter(active=True)
-        .order_by("pk")
-        .values_list("pk", "kind", "fingerprint")
-    )
-    revoked = (
-        Credential.objects.filter(issued_here=True, revoked_at__isnull=False)
-        .order_by()
-        .values("issued_here")
-    )
-    authority = (
-        Authority.objects.filter(active=True)
-        .annotate(
-            revoked=Subquery(revoked.annotate(n=Count("pk")).values("n")),
-            last_revoked=Subquery(revoked.annotate(last=Max("revoked_at")).values("last")),
+    """What the snapshot depends on, read on every validation: the active anchors as they are
+    (a change made with `QuerySet.update()` shows too, which updated_at would miss), the
+    active authority and the state of its revocations (as `pki.crl_der` counts them). No
+    certificate is read. Two statements written out: through the ORM, building them took
+    thirty times as long as running them (1.5 ms against 0.05 ms on SQLite, on every
+    validation; see bench/sign.py)."""
+    quote = connection.ops.quote_name
+
+    def column(model: type[models.Model], name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    anchors_table = quote(TrustAnchor._meta.db_table)
+    authorities_table = quote(Authority._meta.db_table)
+    credentials_table = quote(Credential._meta.db_table)
+    anchor_id, authority_id = column(TrustAnchor, "id"), column(Authority, "id")
+    revoked_at = column(Credential, "revoked_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {anchor_id}, {column(TrustAnchor, 'kind')}, "  # noqa: S608 - names only
+            f"{column(TrustAnchor, 'fingerprint')} FROM {anchors_table} "
+            f"WHERE {column(TrustAnchor, 'active')} = %s ORDER BY {anchor_id}",
+            [True],
         )
-        .values_list("pk", "revoked", "last_revoked")
-        .first()
-    )
-    return anchors, (str(authority[0]), *authority[1:]) if authority else None
+        anchors = tuple(
+            (_uuid(pk), str(kind), str(digest)) for pk, kind, digest in cursor.fetchall()
+        )
+        cursor.execute(
+            f"SELECT (SELECT {authority_id} FROM {authorities_table} "  # noqa: S608 - names only
+            f"WHERE {column(Authority, 'active')} = %s ORDER BY {authority_id} LIMIT 1), "
+            f"COUNT(*), MAX({revoked_at}) FROM {credentials_table} "
+            f"WHERE {column(Credential, 'issued_here')} = %s AND {revoked_at} IS NOT NULL",
+            [True, True],
+        )
+        authority, revoked, last_revoked = cursor.fetchone()
+    return anchors, None if authority is None else (_uuid(authority), revoked, last_revoked)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    # SQLite gives the 32 hexadecimal digits, PostgreSQL a UUID.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def snapshot() -> Snapshot:
@@ -179,7 +196,7 @@ def _build(version: tuple[Any, ...]) -> Snapshot:
     }
     rows = TrustAnchor.objects.filter(pk__in=list(kinds)).order_by("kind", "subject", "pk")
     for pk, der in rows.values_list("pk", "certificate"):
-        loaded.setdefault(kinds[str(pk)], []).append(_parsed(der))
+        loaded.setdefault(kinds[pk], []).append(_parsed(der))
     crls: tuple[asn1_crl.CertificateList, ...] = ()
     certificate = None
     if authority is not None:

@@ -44,7 +44,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus, AdESSubIndic
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
-from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import ades, generic_cms
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
@@ -226,14 +225,14 @@ def validate(
         roots = [certificate_der(root) for root in extra_roots]
     except ValueError as error:
         raise ValidationFailed(_("A trust root given is not a certificate.")) from error
-    fields = _fields(reader, pdf)
+    fields, timestamp_revisions = _fields(reader, pdf)
     signatures: list[SignatureReport] = []
     if fields:
         # The context serves as the trust store (roots, intermediates, the local CRL); what
         # may be fetched is decided per signature (`_spec`).
         store = trust.snapshot()
         context = store.context(extra_roots=roots, allow_fetching=False)
-        shared = _shared(reader, context, store, allow_fetching)
+        shared = _shared(reader, context, store, allow_fetching, timestamp_revisions)
         signatures = _run(lambda: _validate_all(fields, shared))
     return Report(
         signatures=signatures,
@@ -302,24 +301,39 @@ class _Field:
     signature: EmbeddedPdfSignature | None
     sub_filter: str
     error: str = ""
+    # `signature` is the reader's own (`reader.embedded_signatures`), the object pyHanko's
+    # long-term validation process analyses.
+    of_reader: bool = False
 
 
-def _fields(reader: PdfFileReader, pdf: bytes) -> list[_Field]:
+def _fields(reader: PdfFileReader, pdf: bytes) -> tuple[list[_Field], list[int]]:
     """The filled signature fields of type /Sig, each opened on its own so one broken field
-    does not hide the others, in signing order."""
+    does not hide the others, in signing order; and, from the same pass over the fields, the
+    revisions the document time stamps sign (an unreadable one counts for none)."""
     found: list[_Field] = []
+    timestamps: list[int] = []
     try:
         entries = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as error:
         log.info("signature fields unreadable: %s", error)
         if b"/ByteRange" in pdf:
-            return [_Field(name="?", signature=None, sub_filter="", error=str(error))]
-        return []
+            return [_Field(name="?", signature=None, sub_filter="", error=str(error))], []
+        return [], []
+    # The reader's signature objects, when it can open them all (else each is opened here).
+    try:
+        of_reader = {id(s.sig_field): s for s in reader.embedded_signatures}
+    except Exception:
+        of_reader = {}
     for name, value, field_ref in entries:
         sub_filter = ""
         try:
             sig_object = value.get_object()
+            known = of_reader.get(id(field_ref.get_object()))
             if sig_object.get("/Type", "/Sig") == "/DocTimeStamp":
+                if known is not None:
+                    timestamps.append(known.signed_revision)
+                else:
+                    timestamps.extend(_timestamp_revision(reader, field_ref, str(name), sig_object))
                 continue
             sub_filter = str(sig_object.get("/SubFilter", ""))
             if sub_filter not in SUPPORTED_SUBFILTERS:
@@ -335,8 +349,9 @@ def _fields(reader: PdfFileReader, pdf: bytes) -> list[_Field]:
             found.append(
                 _Field(
                     name=str(name),
-                    signature=EmbeddedPdfSignature(reader, field_ref, str(name)),
+                    signature=known or EmbeddedPdfSignature(reader, field_ref, str(name)),
                     sub_filter=sub_filter,
+                    of_reader=known is not None,
                 )
             )
         except Exception as error:
@@ -347,13 +362,18 @@ def _fields(reader: PdfFileReader, pdf: bytes) -> list[_Field]:
     def revision(item: _Field) -> int:
         return item.signature.signed_revision if item.signature is not None else 1 << 30
 
-    return sorted(found, key=revision)
+    return sorted(found, key=revision), sorted(timestamps)
 
 
-def _document_timestamp_revisions(reader: PdfFileReader) -> list[int]:
+def _timestamp_revision(
+    reader: PdfFileReader, field_ref: Any, name: str, sig_object: Any
+) -> list[int]:
     try:
-        return [t.signed_revision for t in reader.embedded_timestamp_signatures]
-    except Exception:
+        if str(sig_object.get("/SubFilter", "")) not in SUPPORTED_SUBFILTERS:
+            return []
+        return [EmbeddedPdfSignature(reader, field_ref, name).signed_revision]
+    except Exception as error:
+        log.info("document time stamp %s unreadable: %s", name, error)
         return []
 
 
@@ -373,7 +393,11 @@ class _Shared:
 
 
 def _shared(
-    reader: PdfFileReader, context: ValidationContext, store: trust.Snapshot, allow_fetching: bool
+    reader: PdfFileReader,
+    context: ValidationContext,
+    store: trust.Snapshot,
+    allow_fetching: bool,
+    timestamp_revisions: list[int],
 ) -> _Shared:
     """What every signature of the file is validated with (read here, outside the event loop:
     the database is not used from asynchronous code)."""
@@ -387,7 +411,7 @@ def _shared(
             known_certs=list(context.certificate_registry),
         ),
         dss=facts.dss_knowledge(reader),
-        doc_ts_revisions=_document_timestamp_revisions(reader),
+        doc_ts_revisions=timestamp_revisions,
         builtin_issuer=store.authority.subject if store.authority is not None else None,
         total_revisions=_total_revisions(reader),
     )
@@ -400,7 +424,9 @@ async def _validate_all(fields: list[_Field], shared: _Shared) -> list[Signature
             if item.signature is None:
                 reports.append(_unreadable(item.name, item.sub_filter, item.error))
             else:
-                reports.append(await _validate_one(item.signature, item.sub_filter, shared))
+                reports.append(
+                    await _validate_one(item.signature, item.sub_filter, shared, item.of_reader)
+                )
         except Exception as error:  # never let one hostile signature stop the report
             log.info("signature %s could not be validated: %s", item.name, error, exc_info=True)
             reports.append(_unreadable(item.name, item.sub_filter, str(error), item.signature))
@@ -446,25 +472,24 @@ def _format_name(sub_filter: str) -> str:
 
 
 async def _validate_one(
-    signature: EmbeddedPdfSignature, sub_filter: str, shared: _Shared
+    signature: EmbeddedPdfSignature, sub_filter: str, shared: _Shared, of_reader: bool
 ) -> SignatureReport:
     signer_cert = signature.signer_cert
     certificate = facts.certificate_facts(signer_cert)
-    embedded_certs = list(extract_certificate_info(signature.signed_data).other_certs)
+    embedded_certs = signature.other_embedded_certs
+    later_doc_ts = [r for r in shared.doc_ts_revisions if r > signature.signed_revision]
 
+    # What the signature covers and what came after (pyHanko's difference analysis). The
+    # long-term process runs that analysis itself on each of the reader's signatures, before
+    # anything else (failing as it would fail here): then it is not run twice.
     integrity_error = ""
-    try:
-        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
-    except Exception as error:
-        integrity_error = str(error)
-    coverage = COVERAGE.get(signature.coverage, "partial") if signature.coverage else "partial"
-    modifications = _modifications(signature, shared, integrity_error)
+    if not (later_doc_ts and of_reader):
+        integrity_error = _integrity(signature)
 
     signature_timestamps = list(
         generic_cms.extract_tst_data_iter(signature.signer_info, signed=False)
     )
     archived = facts.archived_knowledge(signature)
-    later_doc_ts = [r for r in shared.doc_ts_revisions if r > signature.signed_revision]
     long_term = bool(
         shared.dss.known_crls
         or shared.dss.known_ocsps
@@ -494,6 +519,11 @@ async def _validate_one(
         result = await ades.ades_basic_validation(
             signature.signed_data, spec, raw_digest=raw_digest
         )
+
+    if signature.coverage is None and not integrity_error:  # not analysed after all
+        integrity_error = _integrity(signature)
+    coverage = COVERAGE.get(signature.coverage, "partial") if signature.coverage else "partial"
+    modifications = _modifications(signature, shared, integrity_error)
 
     status = result.api_status
     subindic: AdESSubIndic = result.ades_subindic
@@ -564,6 +594,15 @@ async def _validate_one(
         },
         message=(message or integrity_error)[:500] if indication != TOTAL_PASSED else "",
     )
+
+
+def _integrity(signature: EmbeddedPdfSignature) -> str:
+    """Analyse what the signature covers and the later changes; the error, if it fails."""
+    try:
+        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
+    except Exception as error:
+        return str(error)
+    return ""
 
 
 def _spec(

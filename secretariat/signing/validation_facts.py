@@ -7,6 +7,7 @@ Every function here reads; none decides a verdict (that is `validation`)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -316,9 +317,17 @@ def _rfc4514(name: x509.Name) -> str:
     return name.rfc4514_string(_NAME_OVERRIDES)
 
 
+@functools.lru_cache(maxsize=512)
+def _names(der: bytes) -> tuple[str, str]:
+    """(subject, issuer) of a certificate, RFC 4514. Kept per process: the same authorities,
+    time-stamp authority and signers come back in every report."""
+    loaded = x509.load_der_x509_certificate(der)
+    return _rfc4514(loaded.subject), _rfc4514(loaded.issuer)
+
+
 def subject(cert: asn1_x509.Certificate) -> str:
     try:
-        return _rfc4514(x509.load_der_x509_certificate(cert.dump()).subject)
+        return _names(cert.dump())[0]
     except Exception:
         return str(cert.subject.human_friendly)
 
@@ -333,12 +342,12 @@ def certificate_facts(cert: asn1_x509.Certificate) -> dict[str, Any]:
         return str(value or "")
 
     try:
-        issuer = _rfc4514(x509.load_der_x509_certificate(cert.dump()).issuer)
+        subject_name, issuer = _names(cert.dump())
     except Exception:
-        issuer = str(cert.issuer.human_friendly)
+        subject_name, issuer = str(cert.subject.human_friendly), str(cert.issuer.human_friendly)
     validity = cert["tbs_certificate"]["validity"]
     return {
-        "subject": subject(cert),
+        "subject": subject_name,
         "issuer": issuer,
         "serial": format(cert.serial_number, "x"),
         "fingerprint_sha256": cert.sha256.hex(),
