@@ -9,7 +9,7 @@ a bearer token each: a fifth read the whole province, the others one unit with w
 
 The server runs as production does (docs/operations.md): Uvicorn with the ASGI application and
 --workers processes (default: one per core); --db-pool adds Django's PostgreSQL connection pool
-(bench/_pool_settings.py), which production needs under ASGI. The load comes from another process
+(SECRETARIAT_DB_POOL_SIZE), which production needs under ASGI. The load comes from another process
 (bench/_load.py), open loop, at a steady --rate requests/s spread over the 50 users, half inbox
 and half search (the ten queries of SEARCHES: common and rare words, a phrase, an unaccented
 query, a name).
@@ -210,7 +210,7 @@ def free_port() -> int:
 def start_server(port: int, workers: int, data_dir: str, pool: bool) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SECRETARIAT_DATA_DIR": data_dir}
     if pool:
-        env["DJANGO_SETTINGS_MODULE"] = "bench._pool_settings"
+        env["SECRETARIAT_DB_POOL_SIZE"] = env.get("SECRETARIAT_DB_POOL_SIZE") or "8"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -287,7 +287,7 @@ def main() -> None:
     parser.add_argument(
         "--db-pool",
         action="store_true",
-        help="serve with Django's PostgreSQL connection pool (bench/_pool_settings.py)",
+        help="serve with Django's PostgreSQL connection pool (SECRETARIAT_DB_POOL_SIZE)",
     )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):

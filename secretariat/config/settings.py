@@ -117,6 +117,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+# PostgreSQL connections per server process (psycopg-pool). Under ASGI every request runs in its
+# own thread context, so without a pool Django opens a connection per request (~17 ms here;
+# docs/operations.md). 0: no pool. Workers × size must fit in max_connections.
+DB_POOL_SIZE = env.int("SECRETARIAT_DB_POOL_SIZE", default=0)
+if DB_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_SIZE),
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identity -------------------------------------------------------------------------------

@@ -133,7 +133,9 @@ def _version() -> tuple[Any, ...]:
     quote = connection.ops.quote_name
 
     def column(model: type[models.Model], name: str) -> str:
-        return quote(model._meta.get_field(name).column)
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a concrete field: a column of the table
+        return quote(str(field.column))
 
     anchors_table = quote(TrustAnchor._meta.db_table)
     authorities_table = quote(Authority._meta.db_table)

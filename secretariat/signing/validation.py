@@ -13,11 +13,12 @@ revisions changed (pyHanko's difference analysis). A signature whose revision is
 covered, or after which the document was changed in a way a signature does not allow, is
 TOTAL-FAILED with FORMAT_FAILURE.
 
-Trust comes from the trust store only (`trust.validation_context`): its active roots and
-intermediates and the built-in authority's CRL, plus roots the caller adds. Revocation data is
-taken from the PDF (document security store, Adobe revocation archive), from this node, and —
-when `allow_fetching` — fetched from the addresses in foreign certificates (the built-in
-authority's own certificates never need the network: its CRL is local and current).
+Trust comes from the trust store only (`trust.snapshot`, kept parsed by the process and read
+again as soon as it changes): its active roots and intermediates and the built-in authority's
+CRL, plus roots the caller adds. Revocation data is taken from the PDF (document security
+store, Adobe revocation archive), from this node, and — when `allow_fetching` — fetched from the
+addresses in foreign certificates (the built-in authority's own certificates never need the
+network: its CRL is local and current).
 
 Nothing here raises on a hostile file beyond `NotAPdf` for what is not a readable PDF: every
 failure reading one signature becomes that signature's TOTAL-FAILED / FORMAT_FAILURE.

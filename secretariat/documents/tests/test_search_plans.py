@@ -81,8 +81,9 @@ def readers(tree: dict[str, Any], make_user: Any) -> dict[str, Any]:
 def use_plan(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     for attribute, value in PLANS[name].items():
         monkeypatch.setattr(postgres, attribute, value)
-    # What earlier searches taught the engine must not decide this one.
+    # What earlier searches (of other tests' tables) taught the engine must not decide this one.
     monkeypatch.setattr(postgres, "_DENSITY", {})
+    monkeypatch.setattr(postgres, "_ESTIMATES", {})
 
 
 def answers(user: Any, **kwargs: Any) -> list[list[str]]:
@@ -149,22 +150,29 @@ def test_a_walk_stays_in_scope(
 def test_what_a_walk_saw_decides_the_next_plan(
     corpus: None, readers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A walk records the share of rows that matched; a query seen to be sparse goes to the GIN
-    index next time without walking, a dense one walks."""
-    use_plan(monkeypatch, "walk-cut")
+    """A walk cut short records the share of rows that matched; a query seen to be sparse goes
+    to the GIN index next time without walking, a dense one walks."""
+    use_plan(monkeypatch, "walk")
+    engine = postgres.PostgresEngine
+    real_bound = engine._walk_bound
+    monkeypatch.setattr(engine, "_walk_bound", lambda self, query, wanted: 3)
     search_documents(user=readers["province"], query='"Nguyễn Văn Hùng"')
     [(key, (_, density))] = postgres._DENSITY.items()
     assert key[0] == "s.vec"
-    assert 0 <= density < 1
+    assert 0 <= density <= 1
+    # From here the engine chooses, from fixed statistics: every word in half of 20 rows.
+    monkeypatch.setattr(engine, "_walk_bound", real_bound)
+    monkeypatch.setattr(engine, "_estimate", lambda self, vector, word: 10)
+    monkeypatch.setattr(engine, "_documents", lambda self: 20)
+    monkeypatch.setattr(postgres, "WALK_COST", 0.001)
     walks: list[Any] = []
-    real_walk = postgres.PostgresEngine._walk
+    real_walk = engine._walk
 
     def spy(*args: Any) -> Any:
         walks.append(args)
         return real_walk(*args)
 
-    monkeypatch.setattr(postgres.PostgresEngine, "_walk", spy)
-    monkeypatch.setattr(postgres, "WALK_COST", 0.001)
+    monkeypatch.setattr(engine, "_walk", spy)
     for seen, walked in ((1e-9, False), (1.0, True)):
         postgres._DENSITY[key] = (time.monotonic(), seen)
         walks.clear()

@@ -16,7 +16,7 @@ On PostgreSQL the rows go in with COPY and, for a large load, the search table's
 dropped first and rebuilt once at the end (building a GIN index once is several times cheaper than
 maintaining it row by row); the database is then vacuumed and analysed, as autovacuum would have
 done on a real node, so that the planner's term statistics are fresh. One million documents take
-about half an hour on two cores (docs/operations.md)."""
+about fifty minutes on two busy cores (docs/operations.md)."""
 
 from __future__ import annotations
 
