@@ -333,6 +333,15 @@ def subject(cert: asn1_x509.Certificate) -> str:
 
 
 def certificate_facts(cert: asn1_x509.Certificate) -> dict[str, Any]:
+    """What the report says of a certificate: names, serial, fingerprint, validity."""
+    return dict(_certificate_facts(cert.dump()))
+
+
+@functools.lru_cache(maxsize=512)
+def _certificate_facts(der: bytes) -> dict[str, Any]:
+    # Kept per process, by the certificate's bytes (a copy is handed out): officials sign
+    # document after document.
+    cert = asn1_x509.Certificate.load(der)
     names = cert.subject.native if isinstance(cert.subject.native, dict) else {}
 
     def first(key: str) -> str:
