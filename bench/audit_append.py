@@ -17,27 +17,11 @@ set (use a throwaway database: the events stay in its audit log).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def setup_django(data_dir: str) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secretariat.config.settings")
-    os.environ["SECRETARIAT_DATA_DIR"] = data_dir
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from _common import emit, setup_django
 
 
 def plain_model() -> Any:
@@ -55,19 +39,6 @@ def plain_model() -> Any:
         editor.execute(f"DROP TABLE IF EXISTS {model._meta.db_table}")
         editor.create_model(model)
     return model
-
-
-def emit(metric: str, value: float, unit: str, baseline: float, ratio: float, **extra: Any) -> None:
-    line = {
-        "bench": "audit_append",
-        "metric": metric,
-        "value": round(value, 1),
-        "unit": unit,
-        "baseline": round(baseline, 1),
-        "ratio": round(ratio, 3),
-        **extra,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def run(events: int, chunk: int) -> None:
@@ -127,6 +98,7 @@ def run(events: int, chunk: int) -> None:
         base += insert_plain(rows_after(mark))
         done += n
     emit(
+        "audit_append",
         "events_per_s",
         events / ours,
         "events/s",
@@ -147,6 +119,7 @@ def run(events: int, chunk: int) -> None:
     read = sum(1 for _ in AuditEvent.objects.order_by("seq").values_list(*columns).iterator(2000))
     read_time = time.perf_counter() - start
     emit(
+        "audit_append",
         "verify_events_per_s",
         total / verify_time,
         "events/s",

@@ -17,41 +17,13 @@ nothing is deduplicated.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def setup_django(data_dir: str) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secretariat.config.settings")
-    os.environ["SECRETARIAT_DATA_DIR"] = data_dir
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def emit(metric: str, value: float, unit: str, baseline: float, ratio: float, **extra: Any) -> None:
-    line = {
-        "bench": "capture_ocr",
-        "metric": metric,
-        "value": round(value, 2),
-        "unit": unit,
-        "baseline": round(baseline, 2),
-        "ratio": round(ratio, 3),
-        **extra,
-    }
-    print(json.dumps(line), flush=True)
+from _common import emit, setup_django
 
 
 def make_scans(directory: Path, pages: int) -> list[Path]:
@@ -129,6 +101,7 @@ def run(pages: int, work: Path) -> None:
         ours_total += ours(path)
         base_total += baseline(path)
     emit(
+        "capture_ocr",
         "pages_per_min",
         pages * 60 / ours_total,
         "pages/min",

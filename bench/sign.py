@@ -29,42 +29,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import emit, setup_django
+
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-
-
-def setup_django(data_dir: str) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secretariat.config.settings")
-    os.environ["SECRETARIAT_DATA_DIR"] = data_dir
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def emit(metric: str, value: float, unit: str, baseline: float, ratio: float, **extra: Any) -> None:
-    line = {
-        "bench": "sign",
-        "metric": metric,
-        "value": round(value, 2),
-        "unit": unit,
-        "baseline": round(baseline, 2),
-        "ratio": round(ratio, 3),
-        **extra,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def make_pdf(pages: int = 3) -> bytes:
@@ -159,6 +131,7 @@ def run(signatures: int, validations: int, level: str) -> None:
 
     ours_total, base_total = alternate(ours_sign, bare_sign, signatures)
     emit(
+        "sign",
         "signatures_per_s",
         signatures / ours_total,
         "signatures/s",
@@ -189,6 +162,7 @@ def run(signatures: int, validations: int, level: str) -> None:
 
     ours_total, base_total = alternate(ours_validate, bare_validate, validations)
     emit(
+        "sign",
         "validations_per_s",
         validations / ours_total,
         "validations/s",
