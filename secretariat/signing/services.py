@@ -81,7 +81,7 @@ def _sign_and_record(
     certificate = x509.load_der_x509_certificate(signer.signing_cert.dump())
     details = {
         "credential": str(credential.pk) if credential is not None else "",
-        "certificate_subject": certificate.subject.rfc4514_string(),
+        "certificate_subject": pki.name_text(certificate.subject),
         "certificate_serial": format(certificate.serial_number, "x"),
         "level": level,
         "input_sha256": hashlib.sha256(pdf).hexdigest(),
