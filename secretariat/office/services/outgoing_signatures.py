@@ -37,7 +37,7 @@ from secretariat.documents import services as documents
 from secretariat.documents import storage
 from secretariat.documents.models import DocumentVersion
 from secretariat.orgs.models import Unit
-from secretariat.signing import appearance, sessions
+from secretariat.signing import appearance, pki, sessions
 from secretariat.signing import services as signing
 from secretariat.signing.models import (
     Credential,
@@ -70,25 +70,14 @@ PURPOSE_PERSONAL = "office.outgoing.personal"
 # --- Credentials and second factor ----------------------------------------------------------
 
 
-def _usable(queryset: Any) -> Credential | None:
-    now = clock.now()
-    return (
-        queryset.filter(
-            active=True, revoked_at__isnull=True, not_before__lte=now, not_after__gt=now
-        )
-        .order_by("-not_after")
-        .first()
-    )
-
-
 def personal_credential(user: Any) -> Credential | None:
     """The signer's current personal certificate, if any."""
-    return _usable(Credential.objects.filter(user=user, purpose=CredentialPurpose.PERSONAL))
+    return pki.current_credential(purpose=CredentialPurpose.PERSONAL, user=user)
 
 
 def seal_credential(unit: Unit) -> Credential | None:
     """The unit's current organization seal, if any."""
-    return _usable(Credential.objects.filter(unit=unit, purpose=CredentialPurpose.SEAL))
+    return pki.current_credential(purpose=CredentialPurpose.SEAL, unit=unit)
 
 
 def signing_mode(user: Any) -> str | None:
