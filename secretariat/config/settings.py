@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "secretariat.signing",
     "secretariat.documents",
     "secretariat.office",
+    "secretariat.exchange",
     "secretariat.web",
     "secretariat.api",
     "secretariat.demo",
@@ -256,6 +257,15 @@ SIGNING_SESSION_MINUTES = env.int("SECRETARIAT_SIGNING_SESSION_MINUTES", default
 SIGNING_AGENT_PORT = env.int("SECRETARIAT_SIGNING_AGENT_PORT", default=8987)
 # Public verification page: uploads per client address per minute.
 SIGNING_VERIFY_PER_MINUTE = env.int("SECRETARIAT_SIGNING_VERIFY_PER_MINUTE", default=10)
+
+# --- Exchange between nodes (edXML packages, mutual TLS) --------------------------------------
+EXCHANGE_LISTEN = env.str("SECRETARIAT_EXCHANGE_LISTEN", default="127.0.0.1:9443")
+EXCHANGE_DIRECTORY_URL = env.str("SECRETARIAT_EXCHANGE_DIRECTORY_URL", default="")
+EXCHANGE_MAX_PACKAGE_BYTES = env.int("SECRETARIAT_EXCHANGE_MAX_PACKAGE_BYTES", default=64 * 1024 * 1024)
+EXCHANGE_MAX_AGE_HOURS = env.int("SECRETARIAT_EXCHANGE_MAX_AGE_HOURS", default=14 * 24)
+EXCHANGE_BATCH_FRAMES = env.int("SECRETARIAT_EXCHANGE_BATCH_FRAMES", default=32)
+EXCHANGE_BATCH_BYTES = env.int("SECRETARIAT_EXCHANGE_BATCH_BYTES", default=8 * 1024 * 1024)
+EXCHANGE_WORKER_BATCH = env.int("SECRETARIAT_EXCHANGE_WORKER_BATCH", default=256)
 
 # --- Office work ------------------------------------------------------------------------------
 # A task's assignee is reminded this many working days before its deadline.

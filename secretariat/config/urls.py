@@ -16,6 +16,8 @@ urlpatterns = [
     path("documents/", include("secretariat.documents.urls")),
     path("office/", include("secretariat.office.urls")),
     path("signing/", include("secretariat.signing.urls")),
+    path("exchange/v1/", include("secretariat.exchange.urls_node")),
+    path("exchange/", include("secretariat.exchange.urls")),
     path("", include("secretariat.web.urls")),
 ]
 

@@ -328,42 +328,68 @@ def documents_capture(
             field_errors={"unit": [_("This unit is no longer active.")]},
         )
     clean = clean_metadata(metadata or {})
-    prepared = [_prepare(file, run_ocr=run_ocr) for file in files]
-    documents = []
+    prepared = capture_prepare(files, run_ocr=run_ocr)
     with transaction.atomic(durable=True):
-        for item in prepared:
-            document = Document(
-                unit=unit,
-                confidentiality=Confidentiality.NORMAL,
-                created_by=actor,
-                suggested=item.suggested,
-                page_count=item.pages,
-                **({"subject": ""} | clean),
-            )
-            _fill_from_suggestions(document, item.suggested)
-            document.save()
-            version = _store_version(actor=actor, document=document, prepared=item, number=1)
-            audit.record(
-                actor=actor,
-                action="documents.captured",
-                unit=unit,
-                obj=document,
-                after=snapshot(document),
-                data={
-                    "name": item.incoming.name,
-                    "sha256": version.original_id,
-                    "type": item.detected.kind.value,
-                    "ocr": item.ocr_status,
-                },
-            )
-            if register_kind is not None:
-                from . import registers
+        return documents_capture_prepared_nondurable(
+            actor=actor, unit=unit, prepared=prepared, metadata=clean, register_kind=register_kind
+        )
 
-                registers.register_document(actor=actor, document=document, kind=register_kind)
-            _index(document)
-            if version.ocr_status == OcrStatus.PENDING:
-                _schedule_ocr(version)
-            documents.append(document)
+
+def capture_prepare(
+    files: list[IncomingFile], *, run_ocr: RunOcr = "background"
+) -> list[_Prepared]:
+    """Check, convert and read files before any transaction opens (the slow part of a
+    capture). Raises FileRefused for the first refused file."""
+    return [_prepare(file, run_ocr=run_ocr) for file in files]
+
+
+def documents_capture_prepared_nondurable(
+    *,
+    actor: Any | None,
+    unit: Unit,
+    prepared: list[_Prepared],
+    metadata: dict[str, Any],
+    register_kind: str | None = None,
+) -> list[Document]:
+    """Write prepared files as documents of `unit`, inside the caller's transaction (the
+    exchange imports a received package and records it in one). `metadata` is already clean
+    (`clean_metadata`)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("documents_capture_prepared_nondurable runs inside a transaction")
+    documents = []
+    for item in prepared:
+        document = Document(
+            unit=unit,
+            confidentiality=Confidentiality.NORMAL,
+            created_by=actor,
+            suggested=item.suggested,
+            page_count=item.pages,
+            **({"subject": ""} | metadata),
+        )
+        _fill_from_suggestions(document, item.suggested)
+        document.save()
+        version = _store_version(actor=actor, document=document, prepared=item, number=1)
+        audit.record(
+            actor=actor,
+            action="documents.captured",
+            unit=unit,
+            obj=document,
+            after=snapshot(document),
+            data={
+                "name": item.incoming.name,
+                "sha256": version.original_id,
+                "type": item.detected.kind.value,
+                "ocr": item.ocr_status,
+            },
+        )
+        if register_kind is not None:
+            from . import registers
+
+            registers.register_document(actor=actor, document=document, kind=register_kind)
+        _index(document)
+        if version.ocr_status == OcrStatus.PENDING:
+            _schedule_ocr(version)
+        documents.append(document)
     return documents
 
 

@@ -266,14 +266,31 @@ class ReviewStep(BaseModel):
         ordering = ["process", "round", "order"]
 
 
+class ExternalDispatchState(models.TextChoices):
+    QUEUED = "queued", _("waiting to be sent")
+    CANCELLED = "cancelled", _("cancelled")
+    RECALL_REQUESTED = "recall_requested", _("recall sent")
+    DELIVERED = "delivered", _("delivered to its node")
+    FAILED = "failed", _("refused by its node")
+    RECEIVED = "received", _("received")
+    RETURNED = "returned", _("returned by the recipient")
+    ACCEPTED = "accepted", _("registered by the recipient")
+    ASSIGNED = "assigned", _("assigned for handling")
+    PROCESSING = "processing", _("being handled")
+    DONE = "done", _("handled")
+
+
 class ExternalDispatch(BaseModel):
-    """An outgoing document queued for an external recipient (the exchange capability sends it)."""
+    """An outgoing document sent to an external recipient through the exchange; its state is the
+    latest news from there (the exchange keeps the whole timeline)."""
 
     process = models.ForeignKey(
         OutgoingProcess, on_delete=models.PROTECT, related_name="external_dispatches"
     )
     recipient_code = models.CharField(max_length=32)
-    state = models.CharField(max_length=16, default="queued")
+    state = models.CharField(
+        max_length=16, choices=ExternalDispatchState.choices, default=ExternalDispatchState.QUEUED
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
 

@@ -30,6 +30,7 @@ from secretariat.documents.services import IncomingFile
 from secretariat.orgs.models import Unit
 from secretariat.signing import sessions
 
+from . import hooks
 from . import selectors_outgoing as selectors
 from .forms_outgoing import DispatchForm, DraftForm, FileForm, RecallForm, ReviewersForm, ReviewForm
 from .forms_signatures import (
@@ -71,6 +72,11 @@ def _users(ids: list[str]) -> list[User]:
     return [found[i] for i in ids if i in found]
 
 
+def _external_timeline(process: OutgoingProcess) -> list[hooks.TimelineStep]:
+    sender = hooks.external_sender()
+    return sender.timeline(process) if sender is not None else []
+
+
 def _detail_context(request: HttpRequest, process: OutgoingProcess) -> dict[str, Any]:
     try:
         versions = list(
@@ -88,6 +94,7 @@ def _detail_context(request: HttpRequest, process: OutgoingProcess) -> dict[str,
         "current_step": selectors.current_step(process),
         "deliveries": selectors.deliveries(process=process),
         "external": list(process.external_dispatches.order_by("recipient_code")),
+        "external_timeline": _external_timeline(process),
         "corrections": selectors.corrections(process=process),
         "actions": actions,
         "is_sender": True,

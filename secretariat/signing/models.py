@@ -67,19 +67,23 @@ class CredentialPurpose(models.TextChoices):
     PERSONAL = "personal", _("Personal signature")
     SEAL = "seal", _("Organization seal")
     TIMESTAMP = "timestamp", _("Time-stamp authority")
+    NODE = "node", _("exchange node")
 
 
 class KeyBackend(models.TextChoices):
     PKCS11 = "pkcs11", _("PKCS#11 device (HSM or token on the server)")
     WORKSTATION = "workstation", _("USB token on the official's workstation")
     PKCS12 = "pkcs12", _("Encrypted PKCS#12 file (demo only)")
+    EXTERNAL = "external", _("Kept by its holder, not on this server (an exchange node's key)")
 
 
 class Credential(BaseModel):
     """A certificate and where its private key is. A personal credential belongs to a user, a
-    seal to a unit, the time-stamp authority's to nobody. `issued_here` marks certificates of
-    the built-in authority (which can revoke them); others were imported (e.g. the Government
-    Cipher Committee's certificate on an official's token)."""
+    seal to a unit, the time-stamp authority's and an exchange node's to nobody. `issued_here`
+    marks certificates of the built-in authority (which can revoke them); others were imported
+    (e.g. the Government Cipher Committee's certificate on an official's token). An exchange
+    node's key stays with the node (`backend="external"`): the row exists so that revocation
+    and the CRL cover its certificate."""
 
     purpose = models.CharField(max_length=16, choices=CredentialPurpose.choices)
     user = models.ForeignKey(

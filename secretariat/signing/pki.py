@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography import x509
@@ -216,9 +218,12 @@ def build_certificate(
     purpose: str,
     valid_days: int = CERT_VALIDITY_DAYS,
     not_before: dt.datetime | None = None,
+    alt_names: Sequence[str] = (),
 ) -> x509.Certificate:
     """A certificate of the built-in authority for `public_key` (an RSA public key from a
-    generated key, or read from a PKCS#11 device)."""
+    generated key or read from a PKCS#11 device; an exchange node's Ed25519 key). `alt_names`
+    (DNS names or IP addresses) become the subject alternative names, which TLS clients check
+    against the address they dialled."""
     row = authority()
     ca_cert = authority_certificate(row)
     start = not_before or (clock.now() - dt.timedelta(minutes=5))
@@ -265,11 +270,27 @@ def build_certificate(
             critical=False,
         )
     )
+    if alt_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([_general_name(name) for name in alt_names]),
+            critical=False,
+        )
     if purpose == CredentialPurpose.TIMESTAMP:
         builder = builder.add_extension(
             x509.KeyUsage(True, False, False, False, False, False, False, False, False),
             critical=True,
         ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    elif purpose == CredentialPurpose.NODE:
+        # A node is a TLS server to its peers and a TLS client of theirs (mutual TLS).
+        builder = builder.add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        ).add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
     else:
         builder = builder.add_extension(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
@@ -279,6 +300,22 @@ def build_certificate(
             critical=False,
         )
     return builder.sign(authority_key(row), hashes.SHA256())
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    """An IP address SAN for an address literal, else a DNS name (IDNA-encoded)."""
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
+    except ValueError:
+        pass
+    try:
+        encoded = name.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise ValidationFailed(
+            _("%(name)s is not a valid host name.") % {"name": name},
+            field_errors={"alt_names": []},
+        ) from error
+    return x509.DNSName(encoded.lower())
 
 
 def subject_for(*, common_name: str, organization: str = "", title: str = "") -> x509.Name:
@@ -389,6 +426,8 @@ def _check_holder(purpose: str, user: Any, unit: Unit | None, *, required: bool 
         raise ValidationFailed(_("A certificate belongs to a person or to a unit, not both."))
     if purpose == CredentialPurpose.TIMESTAMP and (user is not None or unit is not None):
         raise ValidationFailed(_("The time-stamp authority's certificate has no holder."))
+    if purpose == CredentialPurpose.NODE and (user is not None or unit is not None):
+        raise ValidationFailed(_("An exchange node's certificate has no holder."))
     if not required:
         return
     if purpose == CredentialPurpose.PERSONAL and user is None:
@@ -650,11 +689,21 @@ def issue_credential(
     if not 1 <= valid_days <= CA_VALIDITY_DAYS:
         raise ValidationFailed(_("The validity must be between 1 day and 20 years."))
     _check_holder(purpose, user, unit)
-    if purpose == CredentialPurpose.TIMESTAMP:
-        raise ValidationFailed(_("The time-stamp authority's certificate is issued by itself."))
+    _refuse_special(purpose)
     require_holder(actor, user=user, unit=unit)
     with transaction.atomic(durable=True):
         return _issue(actor=actor, purpose=purpose, user=user, unit=unit, valid_days=valid_days)
+
+
+def _refuse_special(purpose: str) -> None:
+    """The signing credentials' services do not issue or register the node's own
+    certificates: those have their own issuers, with their own keys."""
+    if purpose == CredentialPurpose.TIMESTAMP:
+        raise ValidationFailed(_("The time-stamp authority's certificate is issued by itself."))
+    if purpose == CredentialPurpose.NODE:
+        raise ValidationFailed(
+            _("Exchange node certificates are issued by the exchange directory, not here.")
+        )
 
 
 def ensure_credential(
@@ -728,8 +777,7 @@ def import_credential(
         CredentialPurpose.SEAL if unit is not None else CredentialPurpose.PERSONAL
     )
     _check_holder(purpose, user, unit)
-    if purpose == CredentialPurpose.TIMESTAMP:
-        raise ValidationFailed(_("The time-stamp authority's certificate is issued by itself."))
+    _refuse_special(purpose)
     if backend not in (KeyBackend.WORKSTATION, KeyBackend.PKCS11):
         raise ValidationFailed(_("Choose where the key is: the official's token or the HSM."))
     if backend == KeyBackend.PKCS11 and not key_label:

@@ -40,7 +40,7 @@ from secretariat.documents.models import (
 )
 from secretariat.orgs.models import Unit
 
-from .. import workdays
+from .. import hooks, workdays
 from ..models import CaseFile, IncomingProcess, IncomingState, Instruction, OutgoingProcess
 from . import casefiles
 from .notifications import notify
@@ -131,6 +131,12 @@ def _record(
         after=_snapshot(process),
         data={"state": process.state, **(data or {})},
     )
+
+
+def _tell_observers(actor: Any, process: IncomingProcess, event: str, note: str) -> None:
+    """Higher layers answer the sender (the exchange's status messages), in this transaction."""
+    for observer in hooks.incoming_observers():
+        observer.on_incoming(actor=actor, process=process, event=event, note=note)
 
 
 def _required_text(value: str, field: str, message: str | Promise) -> str:
@@ -368,6 +374,7 @@ def incoming_instruct_nondurable(
             source_document=locked.document,
             instruction=instruction,
         )
+    _tell_observers(actor, locked, "instructed", clean_text)
     return instruction
 
 
@@ -388,6 +395,7 @@ def incoming_note_nondurable(*, actor: Any, process: IncomingProcess, text: str)
     if locked.state == IncomingState.INSTRUCTED:
         locked.state = IncomingState.IN_PROGRESS
         locked.save(update_fields=["state", "updated_at"])
+        _tell_observers(actor, locked, "in_progress", note)
     _record(
         actor=actor,
         action="office.incoming_noted",
@@ -441,6 +449,7 @@ def incoming_complete_nondurable(
         update_fields=["state", "result_note", "result_document", "closed_at", "updated_at"]
     )
     _record(actor=actor, action="office.incoming_completed", process=locked, before=before)
+    _tell_observers(actor, locked, "completed", locked.result_note)
     return locked
 
 
@@ -470,6 +479,7 @@ def incoming_return_nondurable(
         before=before,
         data={"reason": clean_reason[:500]},
     )
+    _tell_observers(actor, locked, "returned", clean_reason)
     return locked
 
 

@@ -46,8 +46,8 @@ from secretariat.documents import services as documents
 from secretariat.documents.models import DocumentVersion, RegisterKind, Urgency
 from secretariat.orgs.models import Unit
 
+from .. import hooks, workdays
 from .. import selectors_outgoing as selectors
-from .. import workdays
 from ..models import (
     ExternalDispatch,
     OutgoingDelivery,
@@ -229,9 +229,19 @@ def _create_steps(process: OutgoingProcess, reviewers: Sequence[Any], round_: in
     )
 
 
-def _notify_clerks(unit: Unit, message: str | Promise, link: str) -> None:
+def notify_clerks(unit: Unit, message: str | Promise, link: str) -> None:
     for clerk in selectors.holders(Action.OFFICE_CLERK, [unit]):
         notify(user=clerk, message=str(message), link=link)
+
+
+def external_dispatch_mark_nondurable(*, dispatch_id: Any, state: str) -> None:
+    """The exchange's news of a document sent outside: delivered, received, accepted … done
+    (its timeline is the exchange's; this is the state the outgoing pages show)."""
+    ExternalDispatch.objects.filter(pk=dispatch_id).update(state=state[:16], updated_at=clock.now())
+    if state in ("delivered", "received"):
+        ExternalDispatch.objects.filter(pk=dispatch_id, sent_at__isnull=True).update(
+            sent_at=clock.now()
+        )
 
 
 def _clean_draft_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -621,6 +631,11 @@ def _check_recipients(
     if not internal_units and not codes and not errors:
         message = _("Choose at least one recipient.")
         errors["internal_units"] = [message]
+    sender = hooks.external_sender()
+    if codes and not errors and sender is not None:
+        problems = sender.problems(codes)
+        if problems:
+            errors["external_codes"] = list(problems.values())
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], field_errors=errors)
     return codes
@@ -654,9 +669,18 @@ def outgoing_dispatch(
         # its processing there, in this transaction: sent and received, or neither.
         incoming = incoming_receive(actor=actor, document=locked.document, unit=unit)
         OutgoingDelivery.objects.create(process=locked, unit=unit, incoming=incoming)
-    ExternalDispatch.objects.bulk_create(
+    dispatches = ExternalDispatch.objects.bulk_create(
         ExternalDispatch(process=locked, recipient_code=code) for code in codes
     )
+    sender = hooks.external_sender()
+    if dispatches and sender is not None:
+        # Queued for the exchange in this transaction: sent and recorded, or neither.
+        sender.dispatch(
+            actor=actor,
+            process=locked,
+            dispatches=dispatches,
+            replaces=locked.corrects if locked.kind == OutgoingKind.REPLACEMENT else None,
+        )
     locked.internal_recipients.set(internal_units)
     locked.external_recipients = codes
     locked.state = OutgoingState.DISPATCHED
@@ -803,13 +827,17 @@ def outgoing_recall(*, actor: Any, process: OutgoingProcess, reason: str) -> Out
     locked.recalled_at = clock.now()
     locked.recall_reason = reason
     locked.save(update_fields=["state", "recalled_at", "recall_reason", "updated_at"])
-    locked.external_dispatches.filter(state="queued").update(state="cancelled")
+    sent_out = list(locked.external_dispatches.exclude(state="cancelled"))
+    sender = hooks.external_sender()
+    if sent_out and sender is not None:
+        # The recipients' nodes are told to revoke it (edXML business type "revoke").
+        sender.recall(actor=actor, process=locked, dispatches=sent_out, reason=reason)
     locked.external_dispatches.exclude(state="cancelled").update(state="recall_requested")
     units = []
     notation = locked.document.notation or locked.document.subject[:80]
     for delivery in locked.deliveries.select_related("unit"):
         units.append(delivery.unit.code)
-        _notify_clerks(
+        notify_clerks(
             delivery.unit,
             _(
                 "Document %(notation)s was recalled by its sender: delete it and confirm. Reason: %(reason)s"

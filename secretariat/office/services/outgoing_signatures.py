@@ -55,11 +55,11 @@ from .outgoing import (
     _link,
     _lock,
     _name,
-    _notify_clerks,
     _record,
     _require_signer,
     _require_state,
     _snapshot,
+    notify_clerks,
     require_valid_signatures,
     signature_status,
 )
@@ -168,7 +168,7 @@ def _mark_signed(
         name=_name(actor),
         title=_signer_title(actor, locked.unit),
     )
-    _notify_clerks(
+    notify_clerks(
         locked.unit,
         _("A signed document is to be numbered and sent: %(subject)s")
         % {"subject": locked.document.subject[:120]},

@@ -1,0 +1,39 @@
+"""Background exchange work (Huey): deliver the outbox, import received documents. Thin: the
+work is in `worker.deliver_due` and `services.import_package`, both safe to run twice."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import services, worker
+
+
+@db_task()
+def deliver_outbox() -> int:
+    return worker.deliver_due()
+
+
+def deliver_outbox_soon() -> None:
+    deliver_outbox()
+
+
+@db_periodic_task(crontab(minute="*"))
+def deliver_outbox_periodically() -> int:
+    """Every minute: what is due again after a failed attempt."""
+    return worker.deliver_due()
+
+
+@db_task(retries=3, retry_delay=60)
+def import_package(package_id: str) -> None:
+    services.import_package(package_id=package_id)
+
+
+def import_package_soon(package_id: str) -> None:
+    import_package(package_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def import_pending_packages() -> int:
+    """Every five minutes: received documents whose import did not run (a worker was down)."""
+    return services.import_pending()

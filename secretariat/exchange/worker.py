@@ -1,0 +1,262 @@
+"""Delivering the outbox: store and forward until the next node returns a signed receipt.
+
+Due packages are claimed with a short lease (several workers may run), grouped by next hop and
+sent several to a request; each receipt is checked (signed by that node, for this package and
+this digest) before the package counts as delivered. A failed attempt is retried with
+exponential backoff and jitter; a package older than the maximum age expires (the recipient
+would refuse it as a replay)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from secretariat.audit.services import record
+from secretariat.core import clock, keys
+from secretariat.core.locks import for_update
+
+from . import directory, envelope, identity, timeline, tls, transport
+from .models import OutboxPackage, OutboxState
+
+logger = logging.getLogger(__name__)
+
+PATH = "/exchange/v1/packages"
+LEASE = dt.timedelta(minutes=2)
+BASE_DELAY = 2.0  # seconds, doubled per attempt
+MAX_DELAY = 900.0
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Exponential backoff with full jitter (a recipient coming back up is not stampeded)."""
+    ceiling = min(MAX_DELAY, BASE_DELAY * (2 ** min(attempts, 20)))
+    return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter, not a secret)
+
+
+def _claim(limit: int) -> list[OutboxPackage]:
+    now = clock.now()
+    with transaction.atomic():
+        rows = list(
+            for_update(
+                OutboxPackage.objects.filter(
+                    state=OutboxState.QUEUED, next_attempt_at__lte=now
+                ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            )
+            .order_by("next_attempt_at")
+            .only("pk", "package_id", "next_hop", "frame", "digest", "attempts", "created_at")[
+                :limit
+            ]
+        )
+        if rows:
+            OutboxPackage.objects.filter(pk__in=[row.pk for row in rows]).update(
+                lease_until=now + LEASE
+            )
+    return rows
+
+
+_contexts: dict[tuple[int, str], object] = {}
+_contexts_lock = threading.Lock()
+
+
+def client_context(snap: directory.Snapshot, node_id: str) -> object:
+    """The TLS client context for this directory version (our certificate is in it)."""
+    key = (snap.version, node_id)
+    with _contexts_lock:
+        found = _contexts.get(key)
+    if found is None:
+        own = snap.nodes[node_id]
+        found = tls.ssl_context(
+            server=False,
+            certificate_pem=own.certificate.public_bytes(serialization.Encoding.PEM),
+            key=keys.node_signing_key(),
+            ca_pems=list(snap.ca_pems),
+            crl_ders=list(snap.crl_ders),
+        )
+        with _contexts_lock:
+            _contexts.clear()
+            _contexts[key] = found
+    return found
+
+
+def deliver_due(*, limit: int | None = None) -> int:
+    """One pass over the due packages. Returns how many were settled (delivered or refused)."""
+    me = identity.identity()
+    snap = directory.snapshot()
+    if me is None or snap is None or me.node_id not in snap.nodes:
+        return 0
+    rows = _claim(limit or int(settings.EXCHANGE_WORKER_BATCH))
+    by_hop: dict[str, list[OutboxPackage]] = defaultdict(list)
+    for row in rows:
+        by_hop[row.next_hop].append(row)
+    settled = 0
+    for hop, packages in by_hop.items():
+        for chunk in _chunks(packages):
+            settled += _send(me.node_id, snap, hop, chunk)
+    return settled
+
+
+def _chunks(rows: Sequence[OutboxPackage]) -> list[list[OutboxPackage]]:
+    limit_frames = int(settings.EXCHANGE_BATCH_FRAMES)
+    limit_bytes = int(settings.EXCHANGE_BATCH_BYTES)
+    chunks: list[list[OutboxPackage]] = []
+    current: list[OutboxPackage] = []
+    size = 0
+    for row in rows:
+        length = len(row.frame)
+        if current and (len(current) >= limit_frames or size + length > limit_bytes):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(row)
+        size += length
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _send(node_id: str, snap: directory.Snapshot, hop: str, rows: list[OutboxPackage]) -> int:
+    peer = snap.nodes.get(hop)
+    if peer is None:
+        _failed(rows, f"node {hop} is no longer in the directory")
+        return 0
+    body = envelope.pack_batch([bytes(row.frame) for row in rows])
+    try:
+        status, answer = transport.post(
+            address=peer.address,
+            path=PATH,
+            body=body,
+            context=client_context(snap, node_id),  # type: ignore[arg-type]
+            content_type="application/vnd.secretariat.packages",
+        )
+    except transport.TransportError as exc:
+        _failed(rows, exc.reason)
+        return 0
+    if status != 200:
+        _failed(rows, f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}")
+        return 0
+    try:
+        receipts = [envelope.parse_receipt(item) for item in json.loads(answer)["receipts"]]
+    except (ValueError, KeyError, TypeError, envelope.EnvelopeError) as exc:
+        _failed(rows, f"unreadable answer from {hop}: {exc}")
+        return 0
+    if len(receipts) != len(rows):
+        _failed(rows, f"{hop} answered {len(receipts)} receipts for {len(rows)} packages")
+        return 0
+    return _settle(peer, rows, receipts)
+
+
+def _settle(
+    peer: directory.Peer, rows: list[OutboxPackage], receipts: list[envelope.Receipt]
+) -> int:
+    now = clock.now()
+    settled = 0
+    bad: list[tuple[OutboxPackage, str]] = []
+    with transaction.atomic(durable=True):
+        for row, receipt in zip(rows, receipts, strict=True):
+            try:
+                envelope.verify_receipt(receipt, peer.signing_key)
+            except envelope.EnvelopeError:
+                bad.append((row, f"the receipt from {peer.node_id} is not signed by it"))
+                continue
+            if receipt.package_id != str(row.package_id) or receipt.digest != row.digest:
+                bad.append((row, f"the receipt from {peer.node_id} is for another package"))
+                continue
+            locked = for_update(OutboxPackage.objects).get(pk=row.pk)
+            if locked.state != OutboxState.QUEUED:
+                continue
+            locked.state = OutboxState.DELIVERED if receipt.accepted else OutboxState.REJECTED
+            locked.receipt = receipt.to_bytes()
+            locked.delivered_at = now
+            locked.lease_until = None
+            locked.attempts += 1
+            locked.last_error = (
+                "" if receipt.accepted else f"{receipt.reason}: {receipt.detail}"[:500]
+            )
+            locked.save(
+                update_fields=[
+                    "state",
+                    "receipt",
+                    "delivered_at",
+                    "lease_until",
+                    "attempts",
+                    "last_error",
+                    "updated_at",
+                ]
+            )
+            timeline.delivery_recorded(
+                sent=locked,
+                accepted=receipt.accepted,
+                detail="" if receipt.accepted else locked.last_error,
+                at=receipt.at,
+            )
+            record(
+                actor=None,
+                action="exchange.package_delivered"
+                if receipt.accepted
+                else "exchange.package_refused",
+                obj=locked,
+                data={
+                    "package": str(locked.package_id),
+                    "node": peer.node_id,
+                    "digest": locked.digest,
+                    "reason": receipt.reason,
+                    "receipt_sig": receipt.sig[:32],
+                },
+            )
+            settled += 1
+    for row, reason in bad:
+        _failed([row], reason)
+    return settled
+
+
+def _failed(rows: Sequence[OutboxPackage], reason: str) -> None:
+    """Try again later; expire what is too old to be accepted anyway."""
+    from .services import max_age
+
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        for row in rows:
+            locked = for_update(OutboxPackage.objects).get(pk=row.pk)
+            if locked.state != OutboxState.QUEUED:
+                continue
+            locked.attempts += 1
+            locked.last_error = reason[:500]
+            locked.lease_until = None
+            locked.next_attempt_at = now + backoff(locked.attempts)
+            fields = ["attempts", "last_error", "lease_until", "next_attempt_at", "updated_at"]
+            if locked.created_at < now - max_age():
+                locked.state = OutboxState.EXPIRED
+                fields.append("state")
+                record(
+                    actor=None,
+                    action="exchange.package_expired",
+                    obj=locked,
+                    data={"package": str(locked.package_id), "reason": reason[:300]},
+                )
+            locked.save(update_fields=fields)
+    logger.info("exchange: %d package(s) not delivered: %s", len(rows), reason)
+
+
+def run(stop: threading.Event, *, idle_seconds: float = 1.0) -> None:
+    """Deliver continuously until `stop` is set (the node's listener runs this in a thread)."""
+    from django.db import close_old_connections
+
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            from .services import import_pending
+
+            settled = deliver_due() + import_pending()
+        except Exception:  # keep delivering: one bad pass must not stop the node's outbox
+            logger.exception("exchange: delivery pass failed")
+            settled = 0
+        if settled == 0:
+            stop.wait(idle_seconds)
