@@ -170,6 +170,15 @@ def totp_code(db: Any) -> Callable[[Any], str]:
 
 
 @pytest.fixture
+def exchange_federation(tree: dict[str, Any]) -> Any:
+    """This installation as an exchange node, with one peer node serving the external codes
+    G01 and 000.00.00.G01 (see exchange/tests/factories.py): dispatches to them are queued."""
+    from secretariat.exchange.tests.factories import make_federation
+
+    return make_federation()
+
+
+@pytest.fixture
 def give_certificate(db: Any) -> Callable[..., Any]:
     """give_certificate(user=u) / give_certificate(unit=u): see signing/tests/factories.py."""
     from secretariat.signing.tests.factories import give_certificate

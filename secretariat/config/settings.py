@@ -266,6 +266,8 @@ EXCHANGE_MAX_AGE_HOURS = env.int("SECRETARIAT_EXCHANGE_MAX_AGE_HOURS", default=1
 EXCHANGE_BATCH_FRAMES = env.int("SECRETARIAT_EXCHANGE_BATCH_FRAMES", default=32)
 EXCHANGE_BATCH_BYTES = env.int("SECRETARIAT_EXCHANGE_BATCH_BYTES", default=8 * 1024 * 1024)
 EXCHANGE_WORKER_BATCH = env.int("SECRETARIAT_EXCHANGE_WORKER_BATCH", default=256)
+EXCHANGE_RETRY_SECONDS = env.float("SECRETARIAT_EXCHANGE_RETRY_SECONDS", default=2.0)
+EXCHANGE_RETRY_MAX_SECONDS = env.float("SECRETARIAT_EXCHANGE_RETRY_MAX_SECONDS", default=900.0)
 
 # --- Office work ------------------------------------------------------------------------------
 # A task's assignee is reminded this many working days before its deadline.

@@ -35,6 +35,7 @@ def outbox_row(row: OutboxPackage) -> dict[str, Any]:
         "digest": row.digest,
         "created_at": row.created_at.isoformat(),
         "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+        "events": [event.code for event in row.events.all()],
     }
 
 
@@ -91,7 +92,10 @@ def status(*, limit: int = 1000) -> dict[str, Any]:
             },
         },
         "outbox_packages": [
-            outbox_row(row) for row in OutboxPackage.objects.defer("frame")[:limit]
+            outbox_row(row)
+            for row in OutboxPackage.objects.defer("frame", "receipt").prefetch_related("events")[
+                :limit
+            ]
         ],
         "inbox_packages": [
             inbox_row(row)

@@ -320,9 +320,8 @@ class ExchangeClient:
                 connection.close()
             if candidate is None:
                 break
-            if (
-                time.monotonic() - candidate.idle_since > self.max_idle_seconds
-                or _dropped(candidate.sock)
+            if time.monotonic() - candidate.idle_since > self.max_idle_seconds or _dropped(
+                candidate.sock
             ):
                 candidate.close()
                 continue

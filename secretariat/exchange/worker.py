@@ -32,13 +32,13 @@ logger = logging.getLogger(__name__)
 
 PATH = "/exchange/v1/packages"
 LEASE = dt.timedelta(minutes=2)
-BASE_DELAY = 2.0  # seconds, doubled per attempt
-MAX_DELAY = 900.0
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """Exponential backoff with full jitter (a recipient coming back up is not stampeded)."""
-    ceiling = min(MAX_DELAY, BASE_DELAY * (2 ** min(attempts, 20)))
+    """Exponential backoff with jitter (a recipient coming back up is not stampeded): the
+    first retry after about `EXCHANGE_RETRY_SECONDS`, doubling up to `EXCHANGE_RETRY_MAX_SECONDS`."""
+    base = float(settings.EXCHANGE_RETRY_SECONDS)
+    ceiling = min(float(settings.EXCHANGE_RETRY_MAX_SECONDS), base * (2 ** min(attempts - 1, 20)))
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter, not a secret)
 
 

@@ -69,7 +69,9 @@ def test_received_document_becomes_an_incoming_document_and_is_answered(fed, tre
     # "01 received" goes back to the sender, encrypted to the peer.
     status = OutboxPackage.objects.get(kind=PackageKind.STATUS)
     assert (status.to_org, status.status_code, status.to_node) == (G01, "01", "peer.g01")
-    opened = envelope.open_(envelope.parse(bytes(status.frame)), fed.peers["peer.g01"].encryption_key)
+    opened = envelope.open_(
+        envelope.parse(bytes(status.frame)), fed.peers["peer.g01"].encryption_key
+    )
     message = edxml.parse(opened)
     assert isinstance(message, edxml.StatusMessage)
     assert message.response_for.document_id == row.edxml_document_id
@@ -135,7 +137,9 @@ def test_unknown_organization_and_unknown_node_are_quarantined(fed):
 def test_old_package_is_refused_as_a_replay(fed):
     plaintext = fed.document(from_org=G01, to_org=PROVINCE)
     old = clock.now() - dt.timedelta(days=30)
-    package = fed.seal("peer.g01", plaintext=plaintext, from_org=G01, to_org=PROVINCE, created_at=old)
+    package = fed.seal(
+        "peer.g01", plaintext=plaintext, from_org=G01, to_org=PROVINCE, created_at=old
+    )
     _refused(fed, package.frame, "expired")
 
 
@@ -184,9 +188,10 @@ def test_revoked_sender_certificate_is_refused(tree):
 
 
 def test_status_messages_build_the_senders_timeline(fed, tree):
-    from secretariat.documents.tests.factories import text_pdf
-    from secretariat.documents.services import IncomingFile, document_capture
     from django.db import transaction
+
+    from secretariat.documents.services import IncomingFile, document_capture
+    from secretariat.documents.tests.factories import text_pdf
 
     document = document_capture(
         actor=None,
@@ -206,14 +211,18 @@ def test_status_messages_build_the_senders_timeline(fed, tree):
     for code in ("01", "03", "06"):
         status = edxml.build_status(
             edxml.StatusMessage(
-                response_for=edxml.ResponseFor(document_id=sent.edxml_document_id, organ_id=PROVINCE),
+                response_for=edxml.ResponseFor(
+                    document_id=sent.edxml_document_id, organ_id=PROVINCE
+                ),
                 from_=edxml.Organization(organ_id=G01),
                 status_code=code,
                 timestamp=clock.now(),
                 description=f"bước {code}",
             )
         )
-        package = fed.seal("peer.g01", plaintext=status, from_org=G01, to_org=PROVINCE, kind="status")
+        package = fed.seal(
+            "peer.g01", plaintext=status, from_org=G01, to_org=PROVINCE, kind="status"
+        )
         assert services.receive_one(package.frame).accepted
     assert list(StatusEvent.objects.filter(sent=sent).values_list("code", flat=True)) == [
         "01",
@@ -251,7 +260,9 @@ def test_revocation_marks_the_earlier_document(fed, tree):
     first = _incoming(fed, document_id=f"{G01},doc-1")
     services.receive_one(first.frame)
     services.import_package(package_id=first.header.id)
-    revoke = _incoming(fed, document_id=f"{G01},doc-1", business="revoke", replaced=[f"{G01},doc-1"])
+    revoke = _incoming(
+        fed, document_id=f"{G01},doc-1", business="revoke", replaced=[f"{G01},doc-1"]
+    )
     services.receive_one(revoke.frame)
     services.import_package(package_id=revoke.header.id)
     earlier = InboxPackage.objects.get(package_id=first.header.id)

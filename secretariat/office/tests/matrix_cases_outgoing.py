@@ -43,6 +43,9 @@ def _upload() -> SimpleUploadedFile:
 
 
 def setup(ctx: Ctx, make_user: Any) -> None:
+    from secretariat.exchange.tests.factories import make_federation
+
+    make_federation()  # G01 and 000.00.00.G01 are reachable through the exchange
     a, b = ctx.units["commune_a"], ctx.units["commune_b"]
     specialist = ctx.actors[Role.SPECIALIST]
     leader = ctx.actors[Role.LEADER]

@@ -13,6 +13,7 @@ from secretariat.core.errors import Conflict, PermissionDenied, ValidationFailed
 from secretariat.documents.models import RegisterEntry
 from secretariat.documents.services import IncomingFile
 from secretariat.documents.tests.factories import text_pdf
+from secretariat.exchange.models import OutboxPackage
 from secretariat.office.models import (
     ExternalDispatch,
     IncomingProcess,
@@ -83,7 +84,9 @@ def to_sealed(tree: dict[str, Any], p: dict[str, Any], marker: str = "OUT-1") ->
     return seal(p, process)
 
 
-def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str, Any]) -> None:
+def test_full_path_from_draft_to_dispatch(
+    tree: dict[str, Any], people: dict[str, Any], exchange_federation: Any
+) -> None:
     """Two reviewers, one returns, a new version, both agree, then approve, sign, number
     (01-QĐ/VPTU), seal, and dispatch to an internal unit and an external code."""
     p = people
@@ -162,6 +165,13 @@ def test_full_path_from_draft_to_dispatch(tree: dict[str, Any], people: dict[str
     assert sent.deliveries.get().incoming == incoming
     queued = ExternalDispatch.objects.get(process=sent)
     assert (queued.recipient_code, queued.state) == ("000.00.00.G01", "queued")
+    # The package for the external recipient was queued in the dispatch's transaction.
+    package = OutboxPackage.objects.get(dispatch_id=queued.pk)
+    assert (package.to_org, package.to_node, package.business) == (
+        "000.00.00.G01",
+        "peer.g01",
+        "new",
+    )
     # The copy is kept: the document stays in the sending unit's outgoing register.
     assert RegisterEntry.objects.filter(
         document=sent.document, register__unit=tree["office"], register__kind="outgoing"
@@ -248,7 +258,9 @@ def test_new_version_only_while_editable(tree: dict[str, Any], people: dict[str,
     assert process.document.versions.count() == 1
 
 
-def test_replacement_and_errata_chains(tree: dict[str, Any], people: dict[str, Any]) -> None:
+def test_replacement_and_errata_chains(
+    tree: dict[str, Any], people: dict[str, Any], exchange_federation: Any
+) -> None:
     p = people
     process = to_sealed(tree, p)
     with pytest.raises(Conflict, match="sent"):
@@ -278,7 +290,7 @@ def test_replacement_and_errata_chains(tree: dict[str, Any], people: dict[str, A
 
 
 def test_recall_notifies_recipients_and_they_confirm(
-    tree: dict[str, Any], people: dict[str, Any]
+    tree: dict[str, Any], people: dict[str, Any], exchange_federation: Any
 ) -> None:
     p = people
     process = to_sealed(tree, p)
@@ -297,7 +309,11 @@ def test_recall_notifies_recipients_and_they_confirm(
     assert process.state == OutgoingState.RECALLED
     told = Notification.objects.get(user=p["clerk_a"], message__contains="recalled")
     assert "Sai nội dung" in told.message
-    assert ExternalDispatch.objects.get(process=process).state == "cancelled"
+    # The external recipient's node is told to revoke it (edXML business type "revoke").
+    dispatch = ExternalDispatch.objects.get(process=process)
+    assert dispatch.state == "recall_requested"
+    revoke = OutboxPackage.objects.get(dispatch_id=dispatch.pk, business="revoke")
+    assert revoke.to_org == "G01"
 
     with pytest.raises(PermissionDenied):
         svc.outgoing_recall_confirm(actor=p["clerk"], process=process, unit=tree["commune_a"])
@@ -316,7 +332,9 @@ def test_recall_notifies_recipients_and_they_confirm(
         svc.outgoing_recall_confirm(actor=p["clerk_a"], process=process, unit=tree["commune_a"])
 
 
-def test_dispatch_validates_recipients(tree: dict[str, Any], people: dict[str, Any]) -> None:
+def test_dispatch_validates_recipients(
+    tree: dict[str, Any], people: dict[str, Any], exchange_federation: Any
+) -> None:
     p = people
     process = to_sealed(tree, p)
     with pytest.raises(ValidationFailed, match="at least one"):
@@ -327,6 +345,11 @@ def test_dispatch_validates_recipients(tree: dict[str, Any], people: dict[str, A
         svc.outgoing_dispatch(
             actor=p["clerk"], process=process, internal_units=[], external_codes=["bad code!"]
         )
+    with pytest.raises(ValidationFailed, match="not in the exchange directory"):
+        svc.outgoing_dispatch(
+            actor=p["clerk"], process=process, internal_units=[], external_codes=["000.00.00.X99"]
+        )
+    assert not OutboxPackage.objects.exists()
     with pytest.raises(ValidationFailed, match="itself"):
         svc.outgoing_dispatch(
             actor=p["clerk"], process=process, internal_units=[tree["office"]], external_codes=[]

@@ -171,7 +171,7 @@ def test_a_failed_personal_signature_blocks_numbering_and_sealing(p: Any) -> Non
     assert good.state == OutgoingState.SEALED
 
 
-def test_a_document_whose_signatures_fail_is_not_sent(p: Any) -> None:
+def test_a_document_whose_signatures_fail_is_not_sent(p: Any, exchange_federation: Any) -> None:
     process = approved(p)
     sig.outgoing_sign(actor=p["signer"], process=process, confirmation=p["code"](p["signer"]))
     svc.outgoing_number(actor=p["clerk"], process=process)
