@@ -48,10 +48,12 @@ def test_received_document_becomes_an_incoming_document_and_is_answered(fed, tre
     package = _incoming(fed)
     answer = services.receive_one(package.frame)
     receipt = _receipt(answer)
-    assert receipt.accepted and receipt.package_id == package.header.id
+    assert receipt.accepted
+    assert receipt.package_id == package.header.id
     assert receipt.digest == package.digest
     row = InboxPackage.objects.get(package_id=package.header.id)
-    assert row.state == InboxState.ACCEPTED and row.document is None
+    assert row.state == InboxState.ACCEPTED
+    assert row.document is None
     assert "hội nghị".encode() not in bytes(row.content_sealed)  # sealed at rest
 
     services.import_package(package_id=package.header.id)
@@ -95,7 +97,8 @@ def test_a_package_delivered_twice_gets_the_same_receipt_and_one_document(fed):
 def _refused(fed, frame: bytes, reason: str) -> None:
     answer = services.receive_one(frame)
     receipt = _receipt(answer)
-    assert not answer.accepted and not receipt.accepted
+    assert not answer.accepted
+    assert not receipt.accepted
     assert receipt.reason == reason
     assert Quarantine.objects.filter(reason=reason).exists()
     assert not InboxPackage.objects.exists()
@@ -207,7 +210,8 @@ def test_status_messages_build_the_senders_timeline(fed, tree):
         envelope.open_(envelope.parse(bytes(sent.frame)), fed.peers["peer.g01"].encryption_key)
     )
     assert isinstance(opened, edxml.DocumentMessage)
-    assert opened.code.notation == "CV/TU" and opened.attachments[0].data.startswith(b"%PDF")
+    assert opened.code.notation == "CV/TU"
+    assert opened.attachments[0].data.startswith(b"%PDF")
     for code in ("01", "03", "06"):
         status = edxml.build_status(
             edxml.StatusMessage(
@@ -266,14 +270,15 @@ def test_revocation_marks_the_earlier_document(fed, tree):
     services.receive_one(revoke.frame)
     services.import_package(package_id=revoke.header.id)
     earlier = InboxPackage.objects.get(package_id=first.header.id)
-    assert earlier.revoked and earlier.superseded_by.package_id == uuid.UUID(revoke.header.id)
+    assert earlier.revoked
+    assert earlier.superseded_by.package_id == uuid.UUID(revoke.header.id)
     assert Document.objects.count() == 1  # a revocation brings no new document
 
 
 def test_relay_forwards_what_it_cannot_read(tree):
     a = Peer("peer.a", ("000.00.00.A01",))
     b = Peer("peer.b", ("000.00.00.B01",), via="node.local")
-    fed = make_federation(peers=[a, b])
+    make_federation(peers=[a, b])
     package = envelope.seal(
         plaintext=b"secret edXML for B",
         kind="document",

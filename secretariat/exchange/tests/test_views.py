@@ -46,7 +46,8 @@ def test_operator_sees_the_log_and_sends_again(tree, operator, client_for) -> No
     page = client.get(reverse("exchange:log"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "G01" in text and "peer.g01" in text
+    assert "G01" in text
+    assert "peer.g01" in text
     assert "not well formed" in text  # the quarantine's reason, in words
     answer = client.post(reverse("exchange:outbox_retry", args=[row.pk]))
     assert answer.status_code == 302
