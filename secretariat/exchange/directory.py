@@ -25,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -342,3 +343,50 @@ def require_snapshot() -> Snapshot:
 def latest_document() -> bytes | None:
     row = Directory.objects.order_by("-version").only("document").first()
     return bytes(row.document) if row is not None else None
+
+
+# --- Keeping it current --------------------------------------------------------------------
+
+
+def is_authority() -> bool:
+    node = identity.identity()
+    return node is not None and node.directory_authority == identity.signing_public_hex()
+
+
+def rebuild(*, actor: Any | None) -> Directory | None:
+    """On the authority: the directory in force again, as a new version with the current CRLs
+    (the certificates kept), put in force here. The CRLs in a directory expire: the listener
+    refuses every handshake once they have, so this runs every few hours (tasks.py)."""
+    raw = latest_document()
+    if raw is None or not is_authority():
+        return None
+    document = json.loads(raw)
+    certificates = {
+        entry["node_id"]: str(entry["certificate"]).encode("ascii") for entry in document["nodes"]
+    }
+    return import_(
+        actor=actor, raw=build(actor=actor, requests=document["nodes"], certificates=certificates)
+    )
+
+
+def refresh(*, actor: Any | None, url: str) -> Directory:
+    """Fetch the authority's directory over the exchange channel and put it in force (the same
+    version again changes nothing)."""
+    from . import transport, worker
+
+    me = identity.require_identity()
+    snap = require_snapshot()
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise DirectoryError(_("The directory address must be an https:// URL."))
+    status, body = transport.post(
+        address=f"https://{parts.netloc}",
+        path=parts.path or "/exchange/v1/directory",
+        body=b"",
+        context=worker.client_context(snap, me.node_id),  # type: ignore[arg-type]
+    )
+    if status != 200:
+        raise DirectoryError(
+            _("The directory could not be fetched (HTTP %(status)s).") % {"status": status}
+        )
+    return import_(actor=actor, raw=body)

@@ -185,4 +185,6 @@ class StatusEvent(BaseModel):
     at = models.DateTimeField()
 
     class Meta:
-        ordering = ["sent", "at", "created_at"]
+        # In the order the news arrived: the senders' clocks (edXML keeps whole seconds) may
+        # put a status before the delivery it follows.
+        ordering = ["sent", "created_at"]

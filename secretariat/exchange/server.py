@@ -274,7 +274,7 @@ def _quiet_signals() -> dict[int, Any]:
     """Uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the
     handler that was there before. Install one that does nothing, so `run` returns normally
     (exit status 0) instead of the process dying after its clean shutdown."""
-    previous = {}
+    previous: dict[int, Any] = {}
     for number in (signal.SIGTERM, signal.SIGINT):
         previous[number] = signal.signal(number, lambda *_args: None)
     return previous

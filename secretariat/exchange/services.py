@@ -270,7 +270,9 @@ def _document_message(
         to_places=[line.strip() for line in document.recipients.splitlines() if line.strip()],
         priority=PRIORITY.get(document.urgency, 0),
         page_amount=document.page_count or 0,
-        business=edxml.BusinessInfo(document_type=_business(business), reason=reason, replaced=list(replaces)),
+        business=edxml.BusinessInfo(
+            document_type=_business(business), reason=reason, replaced=list(replaces)
+        ),
         attachments=[
             edxml.Attachment(content_id="1", name=name, content_type="application/pdf", data=data)
         ],

@@ -65,7 +65,7 @@ def for_dispatches(dispatch_ids: Sequence[Any]) -> list[office_hooks.TimelineSte
     events = (
         StatusEvent.objects.filter(sent__dispatch_id__in=dispatch_ids)
         .select_related("sent")
-        .order_by("at", "created_at")
+        .order_by("created_at")
     )
     return [
         office_hooks.TimelineStep(

@@ -252,6 +252,17 @@ def _fit_for_tls(certificate: x509.Certificate) -> bool:
 # --- SSL contexts ------------------------------------------------------------------------------
 
 
+class NodeContext(ssl.SSLContext):
+    """An SSLContext that remembers the certificate it presents and what it trusts. Servers
+    under asyncio or uvloop close a refused connection without sending the TLS alert that says
+    why, so the client explains a refusal by checking its own certificate
+    (`transport.TransportError` "our_certificate_*")."""
+
+    certificate: x509.Certificate | None = None
+    ca_certificates: tuple[x509.Certificate, ...] = ()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+
+
 def ssl_context(
     *,
     server: bool,
@@ -259,7 +270,7 @@ def ssl_context(
     key: Ed25519PrivateKey,
     ca_pems: Sequence[bytes],
     crl_ders: Sequence[bytes],
-) -> ssl.SSLContext:
+) -> NodeContext:
     """A TLS 1.3 context for the exchange: presents `certificate_pem` (the node certificate,
     then any intermediates) with `key`; requires the peer's certificate and trusts exactly the
     CAs of `ca_pems` (never the system store). Given CRLs, the peer's certificate is checked
@@ -276,12 +287,15 @@ def ssl_context(
         raise ValidationFailed(_("Give at least one CA certificate to trust."))
     crls = [_load_crl(der) for der in crl_ders]
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    context = NodeContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    context.certificate = certificates[0]
+    context.ca_certificates = tuple(authorities)
+    context.crls = tuple(crls)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.verify_mode = ssl.CERT_REQUIRED
     if server:
-        # The client reads these tickets right after its handshake (transport.py): their
-        # arrival says the server accepted the client's certificate, an alert says why not.
+        # The client waits for these tickets right after its handshake (transport.py): they
+        # say the server accepted the client's certificate.
         context.num_tickets = 2
     else:
         context.check_hostname = True

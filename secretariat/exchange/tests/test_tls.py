@@ -177,7 +177,8 @@ def test_node_certificate_names_the_node_and_its_host_and_serves_both_tls_roles(
     usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(usage) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
     key_usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert key_usage.digital_signature and not key_usage.content_commitment
+    assert key_usage.digital_signature
+    assert not key_usage.content_commitment
     cert.verify_directly_issued_by(pki.authority_certificate())
     assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == 365
 
@@ -196,7 +197,9 @@ def test_issuing_records_a_revocable_credential_without_a_key_and_an_audit_event
     row = Credential.objects.get(fingerprint=pki.fingerprint(node.der))
     assert row.purpose == CredentialPurpose.NODE
     assert row.backend == KeyBackend.EXTERNAL
-    assert row.issued_here and row.user is None and row.unit is None
+    assert row.issued_here
+    assert row.user is None
+    assert row.unit is None
     assert not row.sealed_pkcs12
     event = AuditEvent.objects.get(action="exchange.node_certificate_issued")
     assert event.object_id == str(row.pk)
@@ -204,9 +207,7 @@ def test_issuing_records_a_revocable_credential_without_a_key_and_an_audit_event
     assert event.data["serial"] == format(node.certificate.serial_number, "x")
 
 
-def test_only_node_wide_signing_managers_issue_node_certificates(
-    tree: Any, make_user: Any
-) -> None:
+def test_only_node_wide_signing_managers_issue_node_certificates(tree: Any, make_user: Any) -> None:
     clerk = make_user("clerk")
     with pytest.raises(PermissionDenied):
         tls.issue_node_certificate(

@@ -50,6 +50,7 @@ from .. import hooks, workdays
 from .. import selectors_outgoing as selectors
 from ..models import (
     ExternalDispatch,
+    ExternalDispatchState,
     OutgoingDelivery,
     OutgoingKind,
     OutgoingProcess,
@@ -234,10 +235,33 @@ def notify_clerks(unit: Unit, message: str | Promise, link: str) -> None:
         notify(user=clerk, message=str(message), link=link)
 
 
+# How far a document sent outside got: news that arrives late (a receipt overtaken by the
+# recipient's status message) does not move it back.
+_EXTERNAL_PROGRESS: dict[str, int] = {
+    ExternalDispatchState.QUEUED: 0,
+    ExternalDispatchState.DELIVERED: 1,
+    ExternalDispatchState.FAILED: 1,
+    ExternalDispatchState.RECEIVED: 2,
+    ExternalDispatchState.ACCEPTED: 3,
+    ExternalDispatchState.ASSIGNED: 4,
+    ExternalDispatchState.PROCESSING: 5,
+    ExternalDispatchState.DONE: 6,
+    ExternalDispatchState.RETURNED: 6,
+}
+
+
 def external_dispatch_mark_nondurable(*, dispatch_id: Any, state: str) -> None:
     """The exchange's news of a document sent outside: delivered, received, accepted … done
     (its timeline is the exchange's; this is the state the outgoing pages show)."""
-    ExternalDispatch.objects.filter(pk=dispatch_id).update(state=state[:16], updated_at=clock.now())
+    dispatch = for_update(ExternalDispatch.objects).filter(pk=dispatch_id).first()
+    if dispatch is None:
+        return
+    current = _EXTERNAL_PROGRESS.get(dispatch.state)  # None: cancelled, recalled
+    new = _EXTERNAL_PROGRESS.get(state)
+    if current is None or new is None or new < current:
+        return
+    dispatch.state = state
+    dispatch.save(update_fields=["state", "updated_at"])
     if state in ("delivered", "received"):
         ExternalDispatch.objects.filter(pk=dispatch_id, sent_at__isnull=True).update(
             sent_at=clock.now()

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from secretariat.core.errors import DomainError
-from secretariat.exchange import directory, identity, tls, transport, worker
+from secretariat.exchange import directory, identity, tls, transport
 
 
 class Command(BaseCommand):
@@ -102,24 +102,14 @@ class Command(BaseCommand):
             raise CommandError(
                 "Give --url or set SECRETARIAT_EXCHANGE_DIRECTORY_URL.", returncode=2
             )
-        me = identity.require_identity()
-        snap = directory.require_snapshot()
-        address, _sep, path = url.partition("/exchange/")
+        before = directory.snapshot()
         try:
-            status, body = transport.get(
-                address=address,
-                path="/exchange/" + path,
-                context=worker.client_context(snap, me.node_id),  # type: ignore[arg-type]
-            )
+            row = directory.refresh(actor=None, url=url)
         except transport.TransportError as exc:
             raise CommandError(
                 f"The directory could not be fetched: {exc.reason}", returncode=1
             ) from exc
-        if status != 200:
-            raise CommandError(f"The directory could not be fetched: HTTP {status}", returncode=1)
-        current = directory.snapshot()
-        row = directory.import_(actor=None, raw=body)
-        if current is not None and row.version == current.version:
+        if before is not None and row.version == before.version:
             self.stdout.write(f"directory version {row.version} already in force")
         else:
             self.stdout.write(f"directory version {row.version} in force")

@@ -1,7 +1,13 @@
-"""Run the exchange listener (mutual TLS, `/exchange/v1/` only) from certificate files.
+"""Run the exchange listener (mutual TLS, `/exchange/v1/` only) and the delivery worker.
 
-    python manage.py exchange_serve --host 127.0.0.1 --port 9443 \\
-        --certificate node.pem --ca ca.pem [--ca other-ca.pem] [--crl crl.der ...] [--key key.pem]
+    python manage.py exchange_serve [--host 127.0.0.1] [--port 9443] [--no-worker]
+    python manage.py exchange_serve ... --certificate node.pem --ca ca.pem [--ca other-ca.pem]
+        [--crl crl.der ...] [--key key.pem]
+
+Without `--certificate`, the node's certificate, the federation's CAs and their CRLs come from
+the directory in force, read again every minute (an imported directory applies to new
+connections without a restart). `--no-worker` (or SECRETARIAT_EXCHANGE_WORKER=false) leaves
+delivering the outbox to Huey.
 
 Once it accepts connections it prints one line, `exchange listener ready on https://host:port`
 (with the real port when `--port 0`). SIGTERM or Ctrl+C stops it gracefully (exit status 0);
@@ -17,9 +23,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from secretariat.core.errors import DomainError
+from secretariat.exchange import node
 from secretariat.exchange import server as listener
 
 
@@ -27,13 +35,13 @@ class Command(BaseCommand):
     help = "Serve the node-to-node exchange endpoints over mutual TLS."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=9443, help="0: any free port")
+        parser.add_argument("--host", default=None, help="default: SECRETARIAT_EXCHANGE_LISTEN")
+        parser.add_argument("--port", type=int, default=None, help="0: any free port")
         parser.add_argument(
-            "--certificate", required=True, help="this node's certificate (PEM, then its chain)"
+            "--certificate", default="", help="this node's certificate (PEM, then its chain)"
         )
         parser.add_argument(
-            "--ca", action="append", required=True, help="a trusted CA certificate (PEM)"
+            "--ca", action="append", default=[], help="a trusted CA certificate (PEM)"
         )
         parser.add_argument(
             "--crl", action="append", default=[], help="a CRL (DER or PEM), one per CA"
@@ -41,9 +49,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--key", default="", help="the TLS key (PEM, Ed25519); default: the node key"
         )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not deliver the outbox in this process"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        default_host, _sep, default_port = str(settings.EXCHANGE_LISTEN).rpartition(":")
+        if options["host"] is None:
+            options["host"] = default_host.strip("[]") or "127.0.0.1"
+        if options["port"] is None:
+            try:
+                options["port"] = int(default_port)
+            except ValueError as exc:
+                raise CommandError(
+                    "SECRETARIAT_EXCHANGE_LISTEN must be host:port.", returncode=2
+                ) from exc
+        if options["certificate"] and not options["ca"]:
+            raise CommandError("Give --ca with --certificate.", returncode=2)
+
         def material() -> listener.TLSMaterial:
+            if not options["certificate"]:
+                found = node.tls_material()
+                if found is None:
+                    raise CommandError(
+                        "This node is not in an exchange directory yet: run exchange_node_init, "
+                        "then exchange_directory import.",
+                        returncode=2,
+                    )
+                return found
             return listener.TLSMaterial(
                 certificate_pem=_read(options["certificate"]),
                 ca_pems=tuple(_read(path) for path in options["ca"]),
@@ -57,7 +90,12 @@ class Command(BaseCommand):
 
         try:
             server = listener.ExchangeServer(
-                host=options["host"], port=options["port"], material=material(), on_started=ready
+                host=options["host"],
+                port=options["port"],
+                material=material(),
+                on_started=ready,
+                refresh=None if options["certificate"] else node.tls_material,
+                refresh_seconds=60.0,
             )
         except DomainError as error:
             raise CommandError(str(error.message)) from error
@@ -75,9 +113,14 @@ class Command(BaseCommand):
                 self.stdout.write("exchange listener: TLS material reloaded")
 
         previous = signal.signal(signal.SIGHUP, reload)
+        stop = None
+        if settings.EXCHANGE_WORKER and not options["no_worker"]:
+            _thread, stop = node.start_worker()
         try:
             server.run()
         finally:
+            if stop is not None:
+                stop.set()
             signal.signal(signal.SIGHUP, previous)
 
 
