@@ -179,11 +179,8 @@ def import_(*, actor: Any | None, raw: bytes, authority: str = "") -> Directory:
     later ones must come from the same authority with a higher version (an older directory
     could bring back a revoked node)."""
     document = _verify(raw)
-    node = for_update(NodeIdentity.objects).first()
-    if node is None:
-        raise identity.NotConfigured(
-            _("This installation is not an exchange node yet: run exchange_node_init.")
-        )
+    identity.require_identity()
+    node = for_update(NodeIdentity.objects).get()
     pinned = node.directory_authority or authority.strip().lower()
     if pinned and document["authority"] != pinned:
         raise DirectoryError(

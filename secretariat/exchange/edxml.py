@@ -59,7 +59,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from lxml import etree
 
 from secretariat.core.errors import ValidationFailed
@@ -82,12 +82,12 @@ STATUS_ASSIGNED = "04"
 STATUS_PROCESSING = "05"
 STATUS_DONE = "06"
 STATUS_LABELS = {
-    STATUS_RECEIVED: gettext_lazy("Received"),
-    STATUS_REJECTED: gettext_lazy("Rejected"),
-    STATUS_ACCEPTED: gettext_lazy("Accepted"),
-    STATUS_ASSIGNED: gettext_lazy("Assigned"),
-    STATUS_PROCESSING: gettext_lazy("Processing"),
-    STATUS_DONE: gettext_lazy("Done"),
+    STATUS_RECEIVED: pgettext_lazy("edXML status", "Received"),
+    STATUS_REJECTED: pgettext_lazy("edXML status", "Rejected"),
+    STATUS_ACCEPTED: pgettext_lazy("edXML status", "Accepted"),
+    STATUS_ASSIGNED: pgettext_lazy("edXML status", "Assigned"),
+    STATUS_PROCESSING: pgettext_lazy("edXML status", "Processing"),
+    STATUS_DONE: pgettext_lazy("edXML status", "Done"),
 }
 
 DocumentKind = Literal["new", "update", "replace", "revoke"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from secretariat.core.models import BaseModel
@@ -69,10 +68,10 @@ class PackageKind(models.TextChoices):
 
 
 class OutboxState(models.TextChoices):
-    QUEUED = "queued", _("waiting to be sent")
-    DELIVERED = "delivered", _("delivered")
-    REJECTED = "rejected", _("rejected by the recipient")
-    EXPIRED = "expired", _("expired without delivery")
+    QUEUED = "queued", pgettext_lazy("exchange outbox", "waiting to be sent")
+    DELIVERED = "delivered", pgettext_lazy("exchange outbox", "delivered")
+    REJECTED = "rejected", pgettext_lazy("exchange outbox", "refused by the recipient's node")
+    EXPIRED = "expired", pgettext_lazy("exchange outbox", "expired without delivery")
 
 
 class OutboxPackage(BaseModel):
@@ -114,10 +113,10 @@ class OutboxPackage(BaseModel):
 
 
 class InboxState(models.TextChoices):
-    ACCEPTED = "accepted", _("received, being imported")
-    IMPORTED = "imported", _("imported")
-    APPLIED = "applied", _("applied")
-    RELAYED = "relayed", _("forwarded")
+    ACCEPTED = "accepted", pgettext_lazy("exchange inbox", "received, being imported")
+    IMPORTED = "imported", pgettext_lazy("exchange inbox", "imported")
+    APPLIED = "applied", pgettext_lazy("exchange inbox", "applied")
+    RELAYED = "relayed", pgettext_lazy("exchange inbox", "forwarded")
 
 
 class InboxPackage(BaseModel):

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +42,7 @@ from secretariat.documents.services import (
     clean_metadata,
     documents_capture_prepared_nondurable,
 )
+from secretariat.office.services.outgoing import notify_clerks
 from secretariat.orgs.models import Unit
 
 from . import directory, edxml, envelope, identity
@@ -64,6 +66,14 @@ PRIORITY: dict[str, int] = {
     Urgency.FLASH: 3,
 }
 URGENCY: dict[int, str] = {value: key for key, value in PRIORITY.items()}
+# What is wrong with a node's certificate, in words (tls.check_certificate's codes).
+CERTIFICATE_PROBLEMS = {
+    "untrusted": gettext_lazy("its node's certificate is not issued by the federation"),
+    "not_yet_valid": gettext_lazy("its node's certificate is not valid yet"),
+    "expired": gettext_lazy("its node's certificate has expired"),
+    "revoked": gettext_lazy("its node's certificate is revoked"),
+    "wrong_usage": gettext_lazy("its node's certificate is not meant for the exchange"),
+}
 # Why a package was refused, in the operator's words.
 REASONS = {
     "malformed": gettext_lazy("the package is not well formed"),
@@ -138,9 +148,9 @@ def check_recipients(codes: Sequence[str]) -> dict[str, str]:
         else:
             problem = snap.certificate_problem(peer)
             if problem is not None:
-                problems[code] = _("the certificate of %(code)s's node is %(problem)s") % {
+                problems[code] = _("%(code)s cannot be reached: %(problem)s") % {
                     "code": code,
-                    "problem": problem.replace("_", " "),
+                    "problem": CERTIFICATE_PROBLEMS.get(problem, problem),
                 }
     return problems
 
@@ -794,6 +804,15 @@ def import_package(*, package_id: str) -> InboxPackage | None:
         )
         send_status_nondurable(actor=None, inbox=locked, code=edxml.STATUS_RECEIVED)
         _apply_business(locked, message, documents[0])
+        notify_clerks(
+            unit,
+            gettext_lazy("%(org)s sent “%(subject)s” through the exchange: register it.")
+            % {
+                "org": metadata.get("issuing_body") or locked.from_org,
+                "subject": documents[0].subject[:120],
+            },
+            reverse("documents:detail", args=[documents[0].pk]),
+        )
     return locked
 
 

@@ -88,11 +88,11 @@ class Node:
         env.update(self.env_extra)
         return env
 
-    def run(
-        self, *args: str, check: bool = True, timeout: float = 300
+    def _python(
+        self, command: list[str], *, check: bool, timeout: float
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, str(MANAGE), *args],
+            [sys.executable, *command],
             env=self.env(),
             cwd=ROOT,
             capture_output=True,
@@ -102,27 +102,21 @@ class Node:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"{self.name}: manage.py {' '.join(args)} failed ({result.returncode}):\n"
+                f"{self.name}: {' '.join(command)} failed ({result.returncode}):\n"
                 f"{result.stdout}\n{result.stderr}"
             )
         return result
 
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        """A management command in the node's environment."""
+        return self._python([str(MANAGE), *args], check=check, timeout=timeout)
+
     def tool(self, *args: str, timeout: float = 300) -> Any:
         """A test-only action in the node's environment (node_tool); its JSON answer."""
-        result = subprocess.run(
-            [sys.executable, "-m", "secretariat.exchange.tests.node_tool", *args],
-            env=self.env(),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise AssertionError(
-                f"{self.name}: node_tool {' '.join(args)} failed:\n{result.stderr}"
-            )
-        return json.loads(result.stdout)
+        module = ["-m", "secretariat.exchange.tests.node_tool"]
+        return json.loads(self._python([*module, *args], check=True, timeout=timeout).stdout)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the node's database directly (polling without starting Django each time)."""

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from secretariat.core import clock
+from secretariat.office.models import Notification
 from secretariat.documents import registers
 from secretariat.documents.models import Document
 from secretariat.documents.services import IncomingFile, document_capture
@@ -257,6 +258,9 @@ def test_registration_and_processing_steps_are_answered(fed, tree, make_user):
     row = services.import_package(package_id=package.header.id)
     assert row is not None
     assert row.document is not None
+    told = Notification.objects.get(user=clerk)
+    assert "through the exchange" in told.message
+    assert told.link.endswith(f"/documents/{row.document.pk}/")
     registers.register_document(actor=clerk, document=row.document, kind="incoming")
     codes = list(
         OutboxPackage.objects.filter(kind=PackageKind.STATUS)
