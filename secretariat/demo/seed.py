@@ -25,6 +25,7 @@ from secretariat.orgs import services as org_services
 from secretariat.orgs.models import Unit
 
 from .documents import DEMO_DOCUMENTS, render_pdf
+from .exchange import seed_exchange
 from .province import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
@@ -210,6 +211,7 @@ def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
                 )
     log(f"users: {len(accounts)} ({new_users} new)")
     seed_signing(stdout=log)
+    seed_exchange(say=log)
     log(f"documents: {_ensure_documents(units)} new")
     checkpoint = audit_services.checkpoint_create()
     if checkpoint is not None:

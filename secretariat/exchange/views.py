@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from secretariat.core import errors
 from secretariat.signing import pki
 
-from . import directory, identity, services, timeline
+from . import directory, identity, services, timeline, transport
 from .models import InboxPackage, OutboxPackage, Quarantine
 
 LIST_LIMIT = 200
@@ -32,6 +32,8 @@ def _require_operator(request: HttpRequest) -> None:
 def message_log(request: HttpRequest) -> HttpResponse:
     _require_operator(request)
     outbox = list(OutboxPackage.objects.defer("frame", "receipt")[:LIST_LIMIT])
+    for sent in outbox:
+        sent.error_text = error_text(sent.last_error)  # type: ignore[attr-defined]
     inbox = list(InboxPackage.objects.defer("content_sealed", "receipt")[:LIST_LIMIT])
     quarantined = list(Quarantine.objects.defer("frame")[:LIST_LIMIT])
     for item in quarantined:
@@ -49,6 +51,18 @@ def message_log(request: HttpRequest) -> HttpResponse:
             "quarantined": quarantined,
         },
     )
+
+
+def error_text(last_error: str) -> str:
+    """The last error of a delivery in words: a transport failure or the recipient's reason for
+    refusing, then the technical detail."""
+    if not last_error:
+        return ""
+    code, _sep, detail = last_error.partition(": ")
+    label = transport.MESSAGES.get(code) or services.REASONS.get(code)
+    if label is None:
+        return last_error
+    return f"{label} ({detail})" if detail else str(label)
 
 
 def _answer(request: HttpRequest, exc: errors.DomainError) -> HttpResponse:

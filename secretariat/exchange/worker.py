@@ -137,7 +137,7 @@ def _send(node_id: str, snap: directory.Snapshot, hop: str, rows: list[OutboxPac
             content_type="application/vnd.secretariat.packages",
         )
     except transport.TransportError as exc:
-        _failed(rows, exc.reason)
+        _failed(rows, f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)
         return 0
     if status != 200:
         _failed(rows, f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}")

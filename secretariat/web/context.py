@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from secretariat.accounts import policy
 from secretariat.office import selectors_tasks
+from secretariat.signing import pki
 
 Item = tuple[str, str | Promise]
 
@@ -40,6 +41,8 @@ def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
         platform.append(("accounts:users", _("Users")))
     if can(user, action.SIGNING_MANAGE):
         platform.append(("signing:credentials", _("Certificates")))
+    if pki.node_wide(user):
+        platform.append(("exchange:log", _("Document exchange")))
     platform.append(("office:calendar", _("Calendar")))
     audit_label = _("Audit log") if can(user, action.AUDIT_VIEW) else _("My activity")
     platform += [("audit:events", audit_label), ("api-docs", _("API"))]

@@ -112,6 +112,7 @@ def make_federation(
     peers: Sequence[Peer] = (),
     node_id: str = "node.local",
     revoke: Sequence[str] = (),
+    expired: Sequence[str] = (),
 ) -> Federation:
     """This node (its units from the test tree) and `peers` (by default one, `peer.g01`,
     serving G01 and 000.00.00.G01), in a directory this node signs as the authority."""
@@ -121,8 +122,23 @@ def make_federation(
     me = identity.node_init(
         actor=None, node_id=node_id, name="Tỉnh ủy (test)", address="https://127.0.0.1:9"
     )
+    stale = {}
+    for peer in peers:
+        if peer.node_id in expired:
+            # Valid for 30 days, a year ago.
+            certificate = tls.issue_node_certificate(
+                actor=None,
+                node_id=peer.node_id,
+                address=str(peer.request()["address"]),
+                public_key=peer.signing_key.public_key(),
+                valid_days=30,
+                not_before=clock.now() - dt.timedelta(days=365),
+            )
+            stale[peer.node_id] = certificate.public_bytes(serialization.Encoding.PEM)
     raw = directory.build(
-        actor=None, requests=[identity.request_document(me), *(peer.request() for peer in peers)]
+        actor=None,
+        requests=[identity.request_document(me), *(peer.request() for peer in peers)],
+        certificates=stale,
     )
     directory.import_(actor=None, raw=raw)
     if revoke:

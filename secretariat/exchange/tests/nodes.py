@@ -143,6 +143,7 @@ class Node:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.log = self.workdir / "serve.log"
         handle = self.log.open("a")
+        offset = handle.tell()  # an earlier run's lines are before this
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -163,7 +164,7 @@ class Node:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} stopped at start:\n{self.log.read_text()}")
-            if READY in self.log.read_text():
+            if READY.encode() in self.log.read_bytes()[offset:]:
                 return
             time.sleep(0.1)
         raise AssertionError(f"{self.name} did not start:\n{self.log.read_text()}")

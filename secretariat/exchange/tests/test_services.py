@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from secretariat.core import clock
-from secretariat.office.models import Notification
+from secretariat.core.errors import ValidationFailed
 from secretariat.documents import registers
 from secretariat.documents.models import Document
 from secretariat.documents.services import IncomingFile, document_capture
@@ -27,6 +27,7 @@ from secretariat.exchange.models import (
     StatusEvent,
 )
 from secretariat.exchange.tests.factories import Peer, make_federation
+from secretariat.office.models import Notification
 
 PROVINCE = "000.00.00.T68"
 G01 = "000.00.00.G01"
@@ -193,6 +194,29 @@ def test_oversized_package_is_refused_and_not_kept(fed):
 def test_revoked_sender_certificate_is_refused(tree):
     fed = make_federation(revoke=["peer.g01"])
     _refused(fed, _incoming(fed).frame, "sender_certificate_revoked")
+
+
+def test_expired_sender_certificate_is_refused(tree):
+    fed = make_federation(expired=["peer.g01"])
+    _refused(fed, _incoming(fed).frame, "sender_certificate_expired")
+
+
+def test_sending_to_a_node_whose_certificate_expired_is_refused_before_anything_is_written(
+    tree,
+) -> None:
+    make_federation(expired=["peer.g01"])
+    assert "expired" in services.check_recipients([G01])[G01]
+    document = document_capture(
+        actor=None,
+        unit=tree["province"],
+        file=IncomingFile("cv.pdf", text_pdf(["Công văn"])),
+        metadata={"subject": "Công văn", "number": "9", "notation": "CV/TU"},
+    )
+    with pytest.raises(ValidationFailed, match="expired"), transaction.atomic():
+        services.send_document_nondurable(
+            actor=None, document=document, unit=tree["province"], to_codes=[G01]
+        )
+    assert not OutboxPackage.objects.exists()
 
 
 def test_status_messages_build_the_senders_timeline(fed, tree):
