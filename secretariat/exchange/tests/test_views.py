@@ -87,3 +87,52 @@ def test_node_endpoints_refuse_requests_outside_the_exchange_listener(tree, clie
     assert answer.json()["error"] == "mtls_required"
     assert not InboxPackage.objects.exists()
     assert client.get(reverse("exchange_node:directory")).status_code == 403
+
+
+def test_outgoing_page_shows_the_external_recipients_news(tree, make_user, client_for) -> None:
+    from secretariat.core import clock
+    from secretariat.exchange import edxml
+    from secretariat.office.models import ExternalDispatch, OutgoingProcess, OutgoingState
+
+    fed = make_federation()
+    clerk = make_user("clerk", role="records_clerk", unit=tree["province"])
+    document = document_capture(
+        actor=None,
+        unit=tree["province"],
+        file=IncomingFile("qd.pdf", text_pdf(["Quyết định số 4"])),
+        metadata={"subject": "Quyết định số 4", "number": "4", "notation": "QĐ/TU"},
+    )
+    process = OutgoingProcess.objects.create(
+        unit=tree["province"],
+        document=document,
+        state=OutgoingState.DISPATCHED,
+        drafter=clerk,
+        signer=clerk,
+    )
+    with transaction.atomic():
+        dispatch = ExternalDispatch.objects.create(process=process, recipient_code="G01")
+        (sent,) = services.send_document_nondurable(
+            actor=clerk,
+            document=document,
+            unit=tree["province"],
+            to_codes=["G01"],
+            dispatch_ids={"G01": dispatch.pk},
+        )
+    status = edxml.build_status(
+        edxml.StatusMessage(
+            response_for=edxml.ResponseFor(document_id=sent.edxml_document_id),
+            from_=edxml.Organization(organ_id="G01"),
+            status_code="04",
+            description="Giao Vụ Tổng hợp xử lý",
+            timestamp=clock.now(),
+        )
+    )
+    package = fed.seal("peer.g01", plaintext=status, from_org="G01", to_org=PROVINCE, kind="status")
+    assert services.receive_one(package.frame).accepted
+    page = client_for(clerk).get(reverse("office:outgoing_detail", args=[process.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "News from external recipients" in text
+    assert "Assigned" in text
+    assert "Giao Vụ Tổng hợp xử lý" in text
+    assert "assigned for handling" in text  # the recipients table's state
