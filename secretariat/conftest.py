@@ -169,6 +169,19 @@ def totp_code(db: Any) -> Callable[[Any], str]:
     return next_code
 
 
+@pytest.fixture(autouse=True)
+def _exchange_caches() -> Any:
+    """The node identity and the directory in force are cached a few seconds per process: each
+    test starts from its own database's."""
+    from secretariat.exchange import directory, identity
+
+    identity.forget()
+    directory.forget()
+    yield
+    identity.forget()
+    directory.forget()
+
+
 @pytest.fixture
 def exchange_federation(tree: dict[str, Any]) -> Any:
     """This installation as an exchange node, with one peer node serving the external codes

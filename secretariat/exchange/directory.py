@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +182,8 @@ def import_(*, actor: Any | None, raw: bytes, authority: str = "") -> Directory:
     document = _verify(raw)
     identity.require_identity()
     node = for_update(NodeIdentity.objects).get()
+    forget()
+    transaction.on_commit(forget)
     pinned = node.directory_authority or authority.strip().lower()
     if pinned and document["authority"] != pinned:
         raise DirectoryError(
@@ -267,21 +270,49 @@ class Snapshot:
         return self.nodes.get(peer.via, peer) if peer.via else peer
 
     def certificate_problem(self, peer: Peer, at: dt.datetime | None = None) -> str | None:
-        return tls.check_certificate(
-            peer.certificate,
-            ca_certificates=self.ca_certificates,
-            crls=self.crls,
-            at=at or clock.now(),
+        """tls.check_certificate, remembered per node for a minute (signatures of the chain and
+        the CRL need not be verified again for every package)."""
+        when = at or clock.now()
+        key = (self.version, peer.node_id, int(when.timestamp() // 60))
+        if key in _problems:
+            return _problems[key]
+        found = tls.check_certificate(
+            peer.certificate, ca_certificates=self.ca_certificates, crls=self.crls, at=when
         )
+        if len(_problems) > 1000:
+            _problems.clear()
+        _problems[key] = found
+        return found
 
 
 _cache: dict[str, Snapshot] = {}
+_problems: dict[tuple[int, str, int], str | None] = {}
 _cache_lock = threading.Lock()
 
 
+_checked: tuple[float, Snapshot | None] | None = None
+
+
 def snapshot() -> Snapshot | None:
-    """The directory in force, parsed once per version and process."""
-    row = Directory.objects.order_by("-version").only("version", "document").first()
+    """The directory in force, parsed once per version and process; which version is in force
+    is read again after CACHE_SECONDS (an import here forgets at once)."""
+    global _checked
+    now = time.monotonic()
+    if _checked is not None and now - _checked[0] < identity.CACHE_SECONDS:
+        return _checked[1]
+    found = _load()
+    _checked = (now, found)
+    return found
+
+
+def forget() -> None:
+    """Read which directory is in force next time (after an import, and between tests)."""
+    global _checked
+    _checked = None
+
+
+def _load() -> Snapshot | None:
+    row = Directory.objects.order_by("-version").only("version").first()
     if row is None:
         return None
     key = f"{row.version}:{row.pk}"
@@ -289,6 +320,7 @@ def snapshot() -> Snapshot | None:
         found = _cache.get(key)
     if found is not None:
         return found
+    row = Directory.objects.only("version", "document").get(pk=row.pk)
     document = json.loads(bytes(row.document))
     nodes = {}
     organizations = {}
@@ -324,6 +356,7 @@ def snapshot() -> Snapshot | None:
     )
     with _cache_lock:
         _cache.clear()
+        _problems.clear()
         _cache[key] = found
     return found
 

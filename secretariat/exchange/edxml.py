@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -233,8 +234,14 @@ _STAFF_FIELDS = (
 )
 
 
+@functools.lru_cache(maxsize=512)
 def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
+
+
+@functools.lru_cache(maxsize=512)
+def _either(name: str) -> tuple[str, str]:
+    return (_q(name), name)
 
 
 def _add(parent: etree._Element, name: str, text: str | int | None = None) -> etree._Element:
@@ -438,7 +445,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _named(element: etree._Element, name: str) -> bool:
-    return element.tag in (_q(name), name)
+    return element.tag in _either(name)
 
 
 def _children(parent: etree._Element | None, name: str) -> list[etree._Element]:

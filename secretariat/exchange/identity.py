@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,8 +36,26 @@ class NotConfigured(Conflict):
     """The node has no exchange identity yet (`exchange_node_init`)."""
 
 
+# Read on every package: kept a few seconds per process (node_init forgets it at once here;
+# other processes see a change within CACHE_SECONDS).
+CACHE_SECONDS = 5.0
+_cached: tuple[float, NodeIdentity | None] | None = None
+
+
 def identity() -> NodeIdentity | None:
-    return NodeIdentity.objects.first()
+    global _cached
+    now = time.monotonic()
+    if _cached is not None and now - _cached[0] < CACHE_SECONDS:
+        return _cached[1]
+    found = NodeIdentity.objects.first()
+    _cached = (now, found)
+    return found
+
+
+def forget() -> None:
+    """Read the identity from the database next time (after a change, and between tests)."""
+    global _cached
+    _cached = None
 
 
 def require_identity() -> NodeIdentity:
@@ -78,6 +97,8 @@ def node_init(*, actor: Any | None, node_id: str, name: str, address: str) -> No
     if not name:
         raise ValidationFailed(_("Give the node a name."), field_errors={"name": [_("Required.")]})
     address = check_address(address)
+    forget()
+    transaction.on_commit(forget)
     existing = for_update(NodeIdentity.objects).first()
     if existing is not None:
         if existing.node_id != node_id:

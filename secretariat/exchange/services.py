@@ -128,11 +128,16 @@ def _require_in_transaction(name: str) -> None:
         raise RuntimeError(f"{name} runs inside the caller's transaction")
 
 
-def check_recipients(codes: Sequence[str]) -> dict[str, str]:
+def check_recipients(
+    codes: Sequence[str],
+    *,
+    me: NodeIdentity | None = None,
+    snap: directory.Snapshot | None = None,
+) -> dict[str, str]:
     """Why each code cannot be sent to now (empty when all can): not in the directory, or its
     node's certificate is not valid. Checked before anything is written."""
-    snap = directory.snapshot()
-    me = identity.identity()
+    snap = snap or directory.snapshot()
+    me = me or identity.identity()
     problems: dict[str, str] = {}
     for code in codes:
         if snap is None or me is None:
@@ -222,6 +227,9 @@ def _queue(
 
 
 def _kick_worker() -> None:
+    """Without the listener's worker (which polls every second), a Huey task delivers now."""
+    if settings.EXCHANGE_WORKER:
+        return
     from . import tasks
 
     tasks.deliver_outbox_soon()
@@ -321,13 +329,12 @@ def send_document_nondurable(
     """Queue the document for each external organization, one package per organization (each
     recipient registers and answers for itself)."""
     _require_in_transaction("send_document_nondurable")
-    problems = check_recipients(to_codes)
-    if problems:
-        raise ValidationFailed(
-            next(iter(problems.values())), field_errors={"external_codes": list(problems.values())}
-        )
-    me = identity.require_identity()
-    snap = directory.require_snapshot()
+    me = identity.identity()
+    snap = directory.snapshot()
+    problems = check_recipients(to_codes, me=me, snap=snap)
+    if problems or me is None or snap is None:
+        first = next(iter(problems.values()), _("The exchange is not set up."))
+        raise ValidationFailed(first, field_errors={"external_codes": list(problems.values())})
     message = _document_message(
         document=document,
         unit=unit,
@@ -413,9 +420,26 @@ class Answer:
 
 
 def receive(frames: Sequence[bytes], *, peer_certificate: bytes | None = None) -> list[Answer]:
-    """Take delivered frames, each in its own transaction (one bad package does not spoil the
-    others of a batch)."""
-    return [receive_one(frame, peer_certificate=peer_certificate) for frame in frames]
+    """Take delivered frames: each is checked on its own (one bad package does not spoil the
+    others of a batch), then all are recorded in one transaction, each in its own savepoint;
+    the receipts leave only once it committed."""
+    me = identity.require_identity()
+    snap = directory.require_snapshot()
+    known = {
+        str(row.package_id): row
+        for row in InboxPackage.objects.filter(
+            package_id__in=[pid for pid in map(envelope.package_id_of, frames) if pid]
+        ).only("package_id", "digest", "receipt")
+    }
+    local = _served_here(me, snap)
+    outcomes = [_evaluate(me, snap, frame, peer_certificate, known, local) for frame in frames]
+    answers: list[Answer] = []
+    with transaction.atomic(durable=True):
+        for frame, outcome in zip(frames, outcomes, strict=True):
+            answers.append(_record(me, frame, outcome))
+    if any(isinstance(outcome, _Ready) and not outcome.relay for outcome in outcomes):
+        _schedule_imports()
+    return answers
 
 
 def _receipt(
@@ -434,43 +458,74 @@ def _receipt(
 
 
 def receive_one(frame: bytes, *, peer_certificate: bytes | None = None) -> Answer:
-    me = identity.require_identity()
-    outcome = _process(me, frame, peer_certificate)
-    if isinstance(outcome, Answer):
-        return outcome
-    package, refusal = outcome
-    return _quarantine(me, frame, package, refusal)
+    return receive([frame], peer_certificate=peer_certificate)[0]
 
 
-def _process(
-    me: NodeIdentity, frame: bytes, peer_certificate: bytes | None
-) -> Answer | tuple[envelope.Package | None, Refused]:
-    """Check and accept one frame: the answer, or what refused it."""
+@dataclass(frozen=True)
+class _Ready:
+    """A frame that passed every check, waiting to be recorded."""
+
+    package: envelope.Package
+    message: edxml.DocumentMessage | edxml.StatusMessage | None
+    plaintext: bytes
+    relay: bool
+
+
+_Outcome = Answer | _Ready | tuple[envelope.Package | None, "Refused"]
+
+
+def _served_here(me: NodeIdentity, snap: directory.Snapshot) -> set[str]:
+    """The active local units among the organizations the frames are addressed to."""
+    codes = {code for code, node_id in snap.organizations.items() if node_id == me.node_id}
+    return set(Unit.objects.filter(code__in=codes, active=True).values_list("code", flat=True))
+
+
+def _evaluate(
+    me: NodeIdentity,
+    snap: directory.Snapshot,
+    frame: bytes,
+    peer_certificate: bytes | None,
+    known: dict[str, InboxPackage],
+    local: set[str],
+) -> _Outcome:
+    """Every check of one frame, without writing anything."""
     try:
         package = _check_frame(frame)
     except Refused as refusal:
         return None, refusal
-    existing = (
-        InboxPackage.objects.filter(package_id=package.header.id).only("digest", "receipt").first()
-    )
+    existing = known.get(package.header.id)
     if existing is not None:
         return _again(package, existing)
     try:
-        message, plaintext, relay = _check(me, package, peer_certificate)
+        message, plaintext, relay = _check(me, snap, package, peer_certificate, local)
     except Refused as refusal:
         return package, refusal
-    try:
-        with transaction.atomic(durable=True):
-            return _accept(me, package, message, plaintext, relay)
-    except IntegrityError:
-        # The same package arrived twice at once (a retry racing the first try): the other
-        # transaction won; answer with its receipt.
-        existing = InboxPackage.objects.filter(package_id=package.header.id).first()
-        if existing is None:
-            raise
-        return _again(package, existing)
-    except Refused as refusal:
-        return package, refusal
+    return _Ready(package=package, message=message, plaintext=plaintext, relay=relay)
+
+
+def _record(me: NodeIdentity, frame: bytes, outcome: _Outcome) -> Answer:
+    """Write what the checks decided, inside the batch's transaction."""
+    if isinstance(outcome, Answer):
+        return outcome
+    if isinstance(outcome, _Ready):
+        try:
+            with transaction.atomic():
+                return _accept(
+                    me, outcome.package, outcome.message, outcome.plaintext, outcome.relay
+                )
+        except IntegrityError:
+            # The same package arrived twice at once (a retry racing the first try): the
+            # other transaction won; answer with its receipt.
+            existing = InboxPackage.objects.filter(package_id=outcome.package.header.id).first()
+            if existing is None:
+                raise
+            outcome = _again(outcome.package, existing)
+            if isinstance(outcome, Answer):
+                return outcome
+        except Refused as refused:
+            return _quarantine(me, frame, outcome.package, refused)
+    package, refusal = outcome
+    return _quarantine(me, frame, package, refusal)
 
 
 def _again(
@@ -491,9 +546,12 @@ def _check_frame(frame: bytes) -> envelope.Package:
 
 
 def _check(
-    me: NodeIdentity, package: envelope.Package, peer_certificate: bytes | None
+    me: NodeIdentity,
+    snap: directory.Snapshot,
+    package: envelope.Package,
+    peer_certificate: bytes | None,
+    local: set[str],
 ) -> tuple[edxml.DocumentMessage | edxml.StatusMessage | None, bytes, bool]:
-    snap = directory.require_snapshot()
     header = package.header
     now = clock.now()
     sender = snap.nodes.get(header.from_node)
@@ -596,8 +654,6 @@ def _accept(
         row.edxml_document_id = message.document_id[:200]
         row.business = message.business.document_type
         row.save()
-        package_id = header.id
-        transaction.on_commit(lambda: _schedule_import(package_id))
     else:
         assert isinstance(message, edxml.StatusMessage)
         row.edxml_document_id = message.response_for.document_id[:200]
@@ -625,7 +681,7 @@ def _accept(
 
 def _forward(me: NodeIdentity, package: envelope.Package) -> None:
     """A relay stores the package in its own outbox, with its trace entry, for the next hop."""
-    snap = directory.require_snapshot()
+    snap = directory.require_snapshot()  # cached per directory version
     target = snap.nodes[package.header.to_node]
     forwarded = envelope.add_hop(
         package, node=me.node_id, key=keys.node_signing_key(), at=clock.now()
@@ -685,7 +741,7 @@ def _quarantine(
         digest=package.digest if package is not None else digest,
     )
     oversized = refusal.reason == "too_large"
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         row = Quarantine.objects.create(
             package_id=package_id[:64],
             from_node=(header.from_node if header else "")[:64],
@@ -717,10 +773,14 @@ def _quarantine(
 # --- Import into the office ------------------------------------------------------------------
 
 
-def _schedule_import(package_id: str) -> None:
+def _schedule_imports() -> None:
+    """Without the listener's worker (which imports what waits every second), one Huey task
+    per received batch imports what waits."""
+    if settings.EXCHANGE_WORKER:
+        return
     from . import tasks
 
-    tasks.import_package_soon(package_id)
+    tasks.import_received()
 
 
 def import_package(*, package_id: str) -> InboxPackage | None:
@@ -932,8 +992,16 @@ def quarantine_release(*, actor: Any, item: Quarantine) -> Answer:
         raise ValidationFailed(
             _("This package was not kept (too large); ask the sender to resend it.")
         )
-    outcome = _process(me, bytes(item.frame), None)
-    if not isinstance(outcome, Answer):
+    snap = directory.require_snapshot()
+    frame = bytes(item.frame)
+    known = {
+        str(row.package_id): row
+        for row in InboxPackage.objects.filter(
+            package_id=envelope.package_id_of(frame) or "00000000-0000-0000-0000-000000000000"
+        )
+    }
+    outcome = _evaluate(me, snap, frame, None, known, _served_here(me, snap))
+    if not isinstance(outcome, Answer | _Ready):
         _package, refusal = outcome
         raise ValidationFailed(
             _("The package still fails: %(reason)s.")
@@ -941,6 +1009,11 @@ def quarantine_release(*, actor: Any, item: Quarantine) -> Answer:
         )
     with transaction.atomic(durable=True):
         locked = for_update(Quarantine.objects).get(pk=item.pk)
+        if locked.released_at is not None:
+            raise ValidationFailed(_("This package was already released."))
+        answer = _record(me, frame, outcome)
+        if not answer.accepted:
+            raise ValidationFailed(_("The package still fails its checks."))
         locked.released_at = clock.now()
         locked.released_by = actor
         locked.save(update_fields=["released_at", "released_by", "updated_at"])
@@ -950,4 +1023,5 @@ def quarantine_release(*, actor: Any, item: Quarantine) -> Answer:
             obj=locked,
             data={"package": locked.package_id, "reason": locked.reason, "digest": locked.digest},
         )
-    return outcome
+    _schedule_imports()
+    return answer

@@ -26,12 +26,9 @@ def deliver_outbox_periodically() -> int:
 
 
 @db_task(retries=3, retry_delay=60)
-def import_package(package_id: str) -> None:
-    services.import_package(package_id=package_id)
-
-
-def import_package_soon(package_id: str) -> None:
-    import_package(package_id)
+def import_received() -> int:
+    """Import the documents of the packages just received (idempotent)."""
+    return services.import_pending()
 
 
 @db_periodic_task(crontab(minute="*/5"))
