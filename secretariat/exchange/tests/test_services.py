@@ -390,3 +390,25 @@ def test_office_dispatch_state_follows_the_news_and_never_goes_back(fed, tree, m
     steps = integration.SENDER.timeline(process)
     assert [step.code for step in steps] == ["03", "delivered"]
     assert steps[0].label == str(edxml.STATUS_LABELS["03"])
+
+
+def test_replacement_brings_the_new_document_and_marks_the_earlier_one(fed, tree) -> None:
+    first = _incoming(fed, document_id=f"{G01},doc-7")
+    services.receive_one(first.frame)
+    services.import_package(package_id=first.header.id)
+    replacement = _incoming(
+        fed,
+        document_id=f"{G01},doc-8",
+        business="replace",
+        replaced=[f"{G01},doc-7"],
+        subject="Về việc tổ chức hội nghị (thay thế)",
+    )
+    services.receive_one(replacement.frame)
+    services.import_package(package_id=replacement.header.id)
+    earlier = InboxPackage.objects.get(package_id=first.header.id)
+    newer = InboxPackage.objects.get(package_id=replacement.header.id)
+    assert earlier.superseded_by == newer
+    assert not earlier.revoked
+    assert newer.document is not None
+    assert newer.document.subject.endswith("(thay thế)")
+    assert Document.objects.count() == 2  # the replaced one stays: the register keeps it
