@@ -383,6 +383,17 @@ def is_authority() -> bool:
     return node is not None and node.directory_authority == identity.signing_public_hex()
 
 
+def certificates_in_force() -> dict[str, bytes]:
+    """Each node's certificate (PEM) in the directory in force: what a new version keeps."""
+    raw = latest_document()
+    if raw is None:
+        return {}
+    return {
+        entry["node_id"]: str(entry["certificate"]).encode("ascii")
+        for entry in json.loads(raw)["nodes"]
+    }
+
+
 def rebuild(*, actor: Any | None) -> Directory | None:
     """On the authority: the directory in force again, as a new version with the current CRLs
     (the certificates kept), put in force here. The CRLs in a directory expire: the listener
@@ -390,12 +401,10 @@ def rebuild(*, actor: Any | None) -> Directory | None:
     raw = latest_document()
     if raw is None or not is_authority():
         return None
-    document = json.loads(raw)
-    certificates = {
-        entry["node_id"]: str(entry["certificate"]).encode("ascii") for entry in document["nodes"]
-    }
+    requests = json.loads(raw)["nodes"]
     return import_(
-        actor=actor, raw=build(actor=actor, requests=document["nodes"], certificates=certificates)
+        actor=actor,
+        raw=build(actor=actor, requests=requests, certificates=certificates_in_force()),
     )
 
 

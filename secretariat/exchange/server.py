@@ -38,12 +38,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from secretariat.core.keys import node_signing_key
 
 from . import tls
+from .views_node import MTLS_SCOPE_KEY, PEER_SCOPE_KEY
 
 logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/exchange/v1/"
-MTLS_SCOPE_KEY = "secretariat.exchange_mtls"
-PEER_CERTIFICATE_SCOPE_KEY = "secretariat.peer_certificate"
 # Longer than the clients' reuse limit (transport.MAX_IDLE_SECONDS), so a client never sends on
 # a connection the server is closing for idleness.
 KEEP_ALIVE_SECONDS = 60
@@ -108,7 +107,7 @@ class PeerCertificateProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        cast(dict[str, Any], self.scope)[PEER_CERTIFICATE_SCOPE_KEY] = self.peer_certificate
+        cast(dict[str, Any], self.scope)[PEER_SCOPE_KEY] = self.peer_certificate
 
 
 class _Uvicorn(uvicorn.Server):

@@ -232,7 +232,7 @@ def _kick_worker() -> None:
         return
     from . import tasks
 
-    tasks.deliver_outbox_soon()
+    tasks.deliver_outbox()
 
 
 def edxml_document_id(unit: Unit, document: Document) -> str:
@@ -265,10 +265,10 @@ def _document_message(
         if stored == version.original
         else f"{_stem(version.original_name)}.pdf"
     )
-    to = []
-    for code in to_codes:
-        peer = snap.node_of(code)
-        to.append(edxml.Organization(organ_id=code, organ_name=_org_name(snap, code, peer)))
+    to = [
+        edxml.Organization(organ_id=code, organ_name=snap.organization_names.get(code, ""))
+        for code in to_codes
+    ]
     doc_type = document.doc_type
     return edxml.DocumentMessage(
         document_id=edxml_document_id(unit, document),
@@ -309,10 +309,6 @@ def _business(value: str) -> edxml.DocumentKind:
 
 def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else name
-
-
-def _org_name(snap: directory.Snapshot, code: str, peer: directory.Peer | None) -> str:
-    return snap.organization_names.get(code, "")
 
 
 def send_document_nondurable(

@@ -15,10 +15,6 @@ def deliver_outbox() -> int:
     return worker.deliver_due()
 
 
-def deliver_outbox_soon() -> None:
-    deliver_outbox()
-
-
 @db_periodic_task(crontab(minute="*"))
 def deliver_outbox_periodically() -> int:
     """Every minute: what is due again after a failed attempt."""

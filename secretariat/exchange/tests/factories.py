@@ -148,10 +148,7 @@ def make_federation(
         raw = directory.build(
             actor=None,
             requests=[identity.request_document(me), *(peer.request() for peer in peers)],
-            certificates={
-                node_id: peer.certificate.public_bytes(serialization.Encoding.PEM)
-                for node_id, peer in snap.nodes.items()
-            },
+            certificates=directory.certificates_in_force(),
         )
         directory.import_(actor=None, raw=raw)
     return Federation(me=me, peers={peer.node_id: peer for peer in peers})

@@ -58,7 +58,7 @@ class Recorder:
                 "path": path,
                 "client": scope["client"],
                 "mtls": scope.get(listener.MTLS_SCOPE_KEY),
-                "peer": scope.get(listener.PEER_CERTIFICATE_SCOPE_KEY),
+                "peer": scope.get(listener.PEER_SCOPE_KEY),
                 "content_type": dict(scope["headers"]).get(b"content-type"),
                 "size": len(body),
             }

@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -73,13 +72,7 @@ class Command(BaseCommand):
         for request in requests:
             if isinstance(request, dict) and request.get("node_id") in via:
                 request["via"] = via[request["node_id"]]
-        kept: dict[str, bytes] = {}
-        snap = directory.snapshot()
-        if options["keep_certificates"] and snap is not None:
-            kept = {
-                node_id: peer.certificate.public_bytes(serialization.Encoding.PEM)
-                for node_id, peer in snap.nodes.items()
-            }
+        kept = directory.certificates_in_force() if options["keep_certificates"] else {}
         document = directory.build(
             actor=None,
             requests=requests,
