@@ -78,6 +78,11 @@ def _received(document: Document) -> InboxPackage | None:
     return InboxPackage.objects.filter(document=document, kind=PackageKind.DOCUMENT).first()
 
 
+def _staff(actor: Any) -> str:
+    """Who acted, as the status message's StaffInfo names them (nobody for the system)."""
+    return str(actor) if actor is not None else ""
+
+
 class Observer:
     def on_incoming(self, *, actor: Any, process: IncomingProcess, event: str, note: str) -> None:
         code = _INCOMING_STATUS.get(event)
@@ -88,7 +93,7 @@ class Observer:
                 inbox=inbox,
                 code=code,
                 description=note,
-                staff=getattr(actor, "get_full_name", lambda: "")() if actor else "",
+                staff=_staff(actor),
             )
 
 
@@ -105,7 +110,7 @@ class Registration:
                 inbox=inbox,
                 code=edxml.STATUS_ACCEPTED,
                 description=f"{entry.number}" if getattr(entry, "number", None) else "",
-                staff=getattr(actor, "get_full_name", lambda: "")() if actor else "",
+                staff=_staff(actor),
             )
 
 
