@@ -292,6 +292,13 @@ def test_registration_and_processing_steps_are_answered(fed, tree, make_user):
         .values_list("status_code", flat=True)
     )
     assert codes == ["01", "03"]
+    accepted = OutboxPackage.objects.get(kind=PackageKind.STATUS, status_code="03")
+    opened = envelope.open_(
+        envelope.parse(bytes(accepted.frame)), fed.peers["peer.g01"].encryption_key
+    )
+    message = edxml.parse(opened)
+    assert isinstance(message, edxml.StatusMessage)
+    assert message.staff.staff == "Clerk"  # the official who registered it
 
 
 def test_revocation_marks_the_earlier_document(fed, tree):
