@@ -57,12 +57,17 @@ system-packages:
 	  fi; \
 	fi
 
-assets: static_build/vendor/htmx.min.js
+assets: static_build/vendor/.installed
 
-static_build/vendor/htmx.min.js: package.json
+# Third-party front-end files come from the npm registry at install time, never committed.
+static_build/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	mkdir -p static_build/vendor
+	rm -rf static_build/vendor && mkdir -p static_build/vendor/pdfjs
 	cp node_modules/htmx.org/dist/htmx.min.js static_build/vendor/htmx.min.js
+	cp node_modules/pdfjs-dist/build/pdf.min.mjs node_modules/pdfjs-dist/build/pdf.worker.min.mjs \
+	  static_build/vendor/pdfjs/
+	cp -r node_modules/pdfjs-dist/cmaps node_modules/pdfjs-dist/standard_fonts static_build/vendor/pdfjs/
+	touch $@
 
 messages: install
 	$(PY) manage.py compilemessages --ignore '.venv/*' -v 0

@@ -42,6 +42,13 @@ class Action(StrEnum):
     # Signatures: the trust store (on the root unit: node-wide), the built-in authority's
     # certificates and the credentials of the users and units of one's scope.
     SIGNING_MANAGE = "signing.manage"
+    # Meetings: organize the meetings of one's units (schedule, invite, agenda, run the room,
+    # votes, minutes). Taking part needs no role: an invitation is the right to attend.
+    MEETINGS_ORGANIZE = "meetings.organize"
+    # Party members: keep the full records of one's units' members (sensitive fields included);
+    # read the aggregate statutory reports (no individual sensitive field).
+    MEMBERS_MANAGE = "members.manage"
+    MEMBERS_REPORTS = "members.reports"
 
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -82,14 +89,24 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REGISTERS_VIEW,
             Action.OFFICE_WORK,
             Action.OFFICE_INSTRUCT,
+            Action.MEETINGS_ORGANIZE,
+            Action.MEMBERS_REPORTS,
         }
     ),
     Role.SPECIALIST: frozenset(
         {Action.ORGS_VIEW, Action.DOCUMENTS_VIEW, Action.DOCUMENTS_CAPTURE, Action.OFFICE_WORK}
     ),
-    Role.MEETING_SECRETARY: frozenset({Action.ORGS_VIEW, Action.DOCUMENTS_VIEW}),
+    Role.MEETING_SECRETARY: frozenset(
+        {Action.ORGS_VIEW, Action.DOCUMENTS_VIEW, Action.MEETINGS_ORGANIZE}
+    ),
     Role.MEMBER_RECORDS_OFFICER: frozenset(
-        {Action.ORGS_VIEW, Action.ACCOUNTS_VIEW, Action.DOCUMENTS_VIEW}
+        {
+            Action.ORGS_VIEW,
+            Action.ACCOUNTS_VIEW,
+            Action.DOCUMENTS_VIEW,
+            Action.MEMBERS_MANAGE,
+            Action.MEMBERS_REPORTS,
+        }
     ),
     # Separation of duties: auditors read the log and the tree, and change nothing.
     Role.AUDITOR: frozenset({Action.ORGS_VIEW, Action.AUDIT_VIEW}),

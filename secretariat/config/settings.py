@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "secretariat.documents",
     "secretariat.office",
     "secretariat.exchange",
+    "secretariat.meetings",
+    "secretariat.members",
     "secretariat.web",
     "secretariat.api",
     "secretariat.demo",

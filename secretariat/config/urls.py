@@ -18,6 +18,8 @@ urlpatterns = [
     path("signing/", include("secretariat.signing.urls")),
     path("exchange/v1/", include("secretariat.exchange.urls_node")),
     path("exchange/", include("secretariat.exchange.urls")),
+    path("meetings/", include("secretariat.meetings.urls")),
+    path("members/", include("secretariat.members.urls")),
     path("", include("secretariat.web.urls")),
 ]
 

@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from django.utils.functional import Promise
+
+AUDIT_LABELS: dict[str, Promise] = {}
