@@ -6,3 +6,11 @@ class MembersConfig(AppConfig):
     name = "secretariat.members"
     label = "members"
     verbose_name = _("Party members")
+
+    def ready(self) -> None:
+        from secretariat.orgs import hooks
+
+        from .services.events import MERGE_HOOK
+
+        # When a cell is merged into another unit, its members follow it (an event each).
+        hooks.register_merge_hook(MERGE_HOOK)
