@@ -275,6 +275,21 @@ EXCHANGE_WORKER = env.bool("SECRETARIAT_EXCHANGE_WORKER", default=True)
 EXCHANGE_RETRY_SECONDS = env.float("SECRETARIAT_EXCHANGE_RETRY_SECONDS", default=2.0)
 EXCHANGE_RETRY_MAX_SECONDS = env.float("SECRETARIAT_EXCHANGE_RETRY_MAX_SECONDS", default=900.0)
 
+# Video rooms of meetings (meetings/video.py; docs/meetings.md).
+JITSI_URL = env.str("SECRETARIAT_JITSI_URL", default="")
+JITSI_APP_ID = env.str("SECRETARIAT_JITSI_APP_ID", default="")
+JITSI_SECRET = env.str("SECRETARIAT_JITSI_SECRET", default="")
+JITSI_AUDIENCE = env.str("SECRETARIAT_JITSI_AUDIENCE", default="jitsi")
+JITSI_TOKEN_HOURS = env.int("SECRETARIAT_JITSI_TOKEN_HOURS", default=12)
+BBB_URL = env.str("SECRETARIAT_BBB_URL", default="")
+BBB_SECRET = env.str("SECRETARIAT_BBB_SECRET", default="")
+BBB_CHECKSUM = env.str("SECRETARIAT_BBB_CHECKSUM", default="sha1")
+VIDEO_TIMEOUT_SECONDS = env.float("SECRETARIAT_VIDEO_TIMEOUT_SECONDS", default=5.0)
+
+# Party members (members/; docs/members.md): days before the end of a probation when the
+# records officers are reminded.
+MEMBERS_PROBATION_REMINDER_DAYS = env.int("SECRETARIAT_MEMBERS_PROBATION_REMINDER_DAYS", default=30)
+
 # --- Office work ------------------------------------------------------------------------------
 # A task's assignee is reminded this many working days before its deadline.
 TASK_REMINDER_WORKING_DAYS = env.int("SECRETARIAT_TASK_REMINDER_WORKING_DAYS", default=1)
