@@ -51,7 +51,7 @@ class Threshold(models.TextChoices):
 
 class RuleSet(BaseModel):
     """Quorum and majority rules of one meeting type, for a unit and the units below it.
-    The nearest ruleset up the tree applies; without one, `rules.DEFAULTS`."""
+    The nearest ruleset up the tree applies; without one, `rules_defaults.DEFAULTS`."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="meeting_rulesets")
     kind = models.CharField(_("meeting type"), max_length=32, choices=MeetingKind.choices)

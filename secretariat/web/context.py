@@ -27,6 +27,8 @@ def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
             ("office:directives", _("Directives")),
             ("office:files", _("Case files")),
         ]
+    # Anyone may be invited to a meeting; the list shows theirs (and those they organize).
+    office.append(("meetings:list", _("Meetings")))
     documents: list[Item] = []
     if can(user, action.DOCUMENTS_VIEW):
         documents += [("documents:list", _("Documents")), ("documents:search", _("Search"))]
