@@ -318,7 +318,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # No read timeout: an idle meeting socket waits for minutes between events (redis-py
+            # 8 would otherwise drop it after 5 s); a pool large enough for a full conference
+            # hall joining at once (docs/meetings.md, bench/meeting_fanout.py).
+            "CONFIG": {
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": None, "max_connections": 10000}
+                ]
+            },
         }
     }
 else:
