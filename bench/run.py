@@ -16,7 +16,7 @@ def available() -> dict[str, Path]:
     return {
         path.stem: path
         for path in sorted(HERE.glob("*.py"))
-        if path.name != "run.py" and not path.name.startswith("_")
+        if path.name not in ("run.py", "conftest.py") and not path.name.startswith(("_", "test_"))
     }
 
 

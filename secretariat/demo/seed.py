@@ -26,6 +26,8 @@ from secretariat.orgs.models import Unit
 
 from .documents import DEMO_DOCUMENTS, render_pdf
 from .exchange import seed_exchange
+from .meetings import seed_meetings
+from .members import seed_members
 from .province import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
@@ -213,6 +215,8 @@ def seed_demo(*, log: Callable[[str], None] = print) -> dict[str, Any]:
     seed_signing(stdout=log)
     seed_exchange(say=log)
     log(f"documents: {_ensure_documents(units)} new")
+    seed_members(log=log)
+    seed_meetings(log=log)
     checkpoint = audit_services.checkpoint_create()
     if checkpoint is not None:
         log(f"audit checkpoint: {checkpoint.tree_size} events, root {checkpoint.root_hash}")

@@ -205,11 +205,9 @@ class AgendaItem(BaseModel):
     class Meta:
         ordering = ["meeting", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["meeting", "position"],
-                name="meetings_item_position",
-                deferrable=models.Deferrable.DEFERRED,
-            )
+            # Checked at once on both databases: moves renumber in two steps
+            # (services/agenda.py), so no moment has two items at one position.
+            models.UniqueConstraint(fields=["meeting", "position"], name="meetings_item_position")
         ]
 
 

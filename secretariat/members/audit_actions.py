@@ -19,4 +19,7 @@ LABELS = {
     "members.discipline_added": _("Discipline recorded"),
     "members.probation_reminded": _("Probation end reminder sent"),
     "members.probation_overdue": _("Overdue probation reported"),
+    "members.imported": _("Member records imported from a spreadsheet"),
+    "members.exported": _("Member records exported"),
+    "members.report_exported": _("Statutory report exported"),
 }

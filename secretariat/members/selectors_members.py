@@ -128,6 +128,13 @@ def own_member_record(*, user: Any) -> Member | None:
     return Member.objects.select_related(*_RELATED).filter(user=user).first()
 
 
+def has_member_record(*, user: Any) -> bool:
+    """Whether the user's account is linked to a member record (one indexed lookup)."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        Member.objects.filter(user=user).exists()
+    )
+
+
 def own_member_profile(*, user: Any) -> MemberProfile | None:
     """The user's own full profile (audited like any full profile), or None."""
     member = own_member_record(user=user)

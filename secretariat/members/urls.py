@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Pages of the Party member registry: records, life cycle, dues, import and export."""
+
+from . import views_dues, views_io, views_members, views_reports
 
 app_name = "members"
-
-urlpatterns: list[object] = []
+urlpatterns = [
+    *views_members.urlpatterns,
+    *views_dues.urlpatterns,
+    *views_io.urlpatterns,
+    *views_reports.urlpatterns,
+]

@@ -7,6 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from secretariat.accounts import policy
+from secretariat.members.selectors_members import has_member_record
 from secretariat.office import selectors_tasks
 from secretariat.signing import pki
 
@@ -36,6 +37,23 @@ def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
         documents.append(("documents:registers", _("Registers")))
     # Anyone may check a signed PDF (the page is public too).
     documents.append(("signing:verify", _("Verify a signature")))
+    members: list[Item] = []
+    if can(user, action.MEMBERS_MANAGE):
+        members += [
+            ("members:list", _("Party members")),
+            ("members:transfers", _("Transfers to confirm")),
+            ("members:dues_sheet", _("Dues sheet")),
+            ("members:arrears", _("Dues arrears")),
+            ("members:import", _("Import members")),
+            ("members:export", _("Export members")),
+        ]
+    if can(user, action.MEMBERS_MANAGE) or can(user, action.MEMBERS_REPORTS):
+        members += [
+            ("members:dues_statement", _("Dues statements")),
+            ("members:reports", _("Statutory reports")),
+        ]
+    if has_member_record(user=user):
+        members.append(("members:mine", _("My Party record")))
     platform: list[Item] = []
     if can(user, action.ORGS_VIEW):
         platform.append(("orgs:tree", _("Organization")))
@@ -54,6 +72,7 @@ def _groups(user: object) -> list[tuple[str | Promise, list[Item]]]:
         for title, items in (
             (_("Office work"), office),
             (_("Documents"), documents),
+            (_("Party members"), members),
             (_("Platform"), platform),
         )
         if items

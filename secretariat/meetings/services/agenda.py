@@ -121,8 +121,8 @@ def _renumber(items: Sequence[AgendaItem]) -> None:
             item.position = position
             changed.append(item)
     if changed:
-        # Two steps: no moment where two rows share a position, even where the constraint is
-        # checked at once (SQLite creates none, PostgreSQL defers it; this holds either way).
+        # Two steps: the unique (meeting, position) constraint is checked at every statement,
+        # so no moment may have two rows at one position.
         offset = max(i.position for i in items) + len(items) + 1
         for item in changed:
             AgendaItem.objects.filter(pk=item.pk).update(position=item.position + offset)
