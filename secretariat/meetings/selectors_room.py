@@ -91,45 +91,66 @@ class PresenceRow:
 def presence_list(meeting: Meeting) -> list[PresenceRow]:
     """Every participant with their presence: chair and secretary first, then by name."""
     order = {"chair": 0, "secretary": 1, "member": 2, "guest": 3}
-    rows = [
-        PresenceRow(
-            participant=p,
-            name=str(p.user),
-            role=p.role,
-            voting=p.voting,
-            excluded=is_excluded(p),
-            present=is_present(p),
-            presence=p.presence,
-            checked_in_at=p.checked_in_at,
-            checked_in_by_other=p.checked_in_by_id is not None and p.checked_in_by_id != p.user_id,
-            left_at=p.left_at,
-            rsvp=p.rsvp,
-        )
-        for p in meeting.participants.select_related("user")
-    ]
+    rows = [presence_row(p) for p in meeting.participants.select_related("user")]
     rows.sort(key=lambda r: (order.get(r.role, 9), r.name.casefold()))
     return rows
 
 
-def presence_data(meeting: Meeting) -> dict[str, Any]:
-    """Live payload of topic "presence": the list and the quorum now."""
+def _presence_row_data(r: PresenceRow) -> dict[str, Any]:
     return {
-        "participants": [
-            {
-                "id": str(r.participant.pk),
-                "user": str(r.participant.user_id),
-                "name": r.name,
-                "role": r.role,
-                "voting": r.voting,
-                "excluded": r.excluded,
-                "present": r.present,
-                "presence": r.presence,
-                "checked_in_at": _iso(r.checked_in_at),
-                "left_at": _iso(r.left_at),
-            }
-            for r in presence_list(meeting)
-        ],
+        "id": str(r.participant.pk),
+        "user": str(r.participant.user_id),
+        "name": r.name,
+        "role": r.role,
+        "voting": r.voting,
+        "excluded": r.excluded,
+        "present": r.present,
+        "presence": r.presence,
+        "checked_in_at": _iso(r.checked_in_at),
+        "left_at": _iso(r.left_at),
+    }
+
+
+def presence_row(participant: Participant) -> PresenceRow:
+    """One participant's row of the presence list."""
+    return PresenceRow(
+        participant=participant,
+        name=str(participant.user),
+        role=participant.role,
+        voting=participant.voting,
+        excluded=is_excluded(participant),
+        present=is_present(participant),
+        presence=participant.presence,
+        checked_in_at=participant.checked_in_at,
+        checked_in_by_other=(
+            participant.checked_in_by_id is not None
+            and participant.checked_in_by_id != participant.user_id
+        ),
+        left_at=participant.left_at,
+        rsvp=participant.rsvp,
+    )
+
+
+def presence_data(meeting: Meeting) -> dict[str, Any]:
+    """The snapshot's "presence": the whole list and the quorum now."""
+    return {
+        "participants": [_presence_row_data(r) for r in presence_list(meeting)],
         "quorum": quorum_now(meeting).as_dict(),
+    }
+
+
+def presence_change_data(meeting: Meeting, participant: Participant) -> dict[str, Any]:
+    """Live payload of topic "presence" when one participant checks in, leaves or is
+    recorded: the counts, the quorum now and that participant's row only — a few hundred
+    bytes whatever the size of the meeting (the whole list would be ~150 KB with a thousand
+    participants, sent to each of them at every check-in). A client that does not know the
+    row asks for a snapshot."""
+    current = counts(meeting)
+    quorum = rules.quorum(current, base=meeting.quorum_base, threshold=meeting.quorum_threshold)
+    return {
+        "counts": current.as_dict(),
+        "quorum": quorum.as_dict(),
+        "participant": _presence_row_data(presence_row(participant)),
     }
 
 

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:pk>/minutes/finalize/", views.minutes_finalize, name="minutes_finalize"),
     path("<uuid:pk>/minutes/reopen/", views.minutes_reopen, name="minutes_reopen"),
     path("<uuid:pk>/minutes/sign/", views.minutes_sign, name="minutes_sign"),
+    path("<uuid:pk>/minutes/sign-agent/", views.minutes_sign_agent, name="minutes_sign_agent"),
     path("<uuid:pk>/minutes/pdf/", views.minutes_pdf, name="minutes_pdf"),
     path("<uuid:pk>/video/", views.video_join, name="video"),
 ]

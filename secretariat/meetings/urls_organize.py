@@ -3,12 +3,14 @@ calendar export, agenda, board pack and its reader."""
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import views, views_rules
 
 urlpatterns: list[URLPattern] = [
     path("", views.meeting_list, name="list"),
     path("new/", views.meeting_create, name="create"),
     path("calendar.ics", views.ical_feed, name="ical_feed"),
+    path("rules/", views_rules.rules_page, name="rules"),
+    path("rules/clear/", views_rules.rules_clear, name="rules_clear"),
     path("<uuid:pk>/", views.meeting_detail, name="detail"),
     path("<uuid:pk>/edit/", views.meeting_edit, name="edit"),
     path("<uuid:pk>/convene/", views.meeting_convene, name="convene"),

@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from secretariat.core import errors
+from secretariat.office.forms_signatures import AgentSessionForm
+from secretariat.signing import sessions
+from secretariat.signing.models import SessionMode
 
 from . import access, video
 from .models import Meeting, MeetingState, Minutes, MinutesState
@@ -53,6 +56,9 @@ def _context(request: HttpRequest, meeting: Meeting, **extra: Any) -> dict[str, 
         "turn": turn,
         "may_sign": signer,
         "signing_mode": services.signing_mode(request.user) if signer else None,
+        # The digest mode puts the visible stamp in the signer's box of the minutes (the PDF
+        # mode signs as the token's own tool does); both are offered, as for outgoing documents.
+        "agent_form": AgentSessionForm(initial={"mode": SessionMode.DIGEST}) if signer else None,
         "version": services.current_version(minutes) if minutes is not None else None,
         "signature_report": services.signature_report(minutes) if minutes is not None else None,
         "states": MinutesState,
@@ -150,6 +156,33 @@ def minutes_sign(request: HttpRequest, pk: UUID) -> HttpResponse:
         ),
         _("The minutes were signed."),
     )
+
+
+@login_required
+@require_POST
+def minutes_sign_agent(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Open a one-time session of the signing agent (the signer's USB token) and show the
+    minutes page handing its URLs to the agent (as an outgoing document's page does)."""
+    meeting = _meeting_or_404(request, pk)
+    form = AgentSessionForm(request.POST)
+    try:
+        if not form.is_valid():
+            message = _("Choose how the agent signs.")
+            raise errors.ValidationFailed(message, field_errors={"mode": [message]})
+        session, token = services.minutes_sign_session(
+            actor=request.user, meeting=meeting, mode=form.cleaned_data["mode"]
+        )
+    except errors.PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except errors.NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except errors.DomainError as exc:
+        messages.error(request, str(exc.message))
+        return render(
+            request, "meetings/minutes.html", _context(request, meeting), status=exc.status
+        )
+    context = _context(request, meeting, agent_session=sessions.agent_links(session, token))
+    return render(request, "meetings/minutes.html", context)
 
 
 @login_required

@@ -21,6 +21,7 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -28,9 +29,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from secretariat.accounts.models import User
 from secretariat.core import errors
 
-from . import access, snapshot
+from . import access, selectors_room, snapshot
 from .models import (
     AgendaItem,
     Meeting,
@@ -221,6 +223,16 @@ def room(request: HttpRequest, pk: UUID) -> HttpResponse:
         ),
         "vote_kinds": VoteKind.choices,
         "vote_methods": VoteMethod.choices,
+        "candidate_choices": (
+            [
+                (p.pk, str(p.user))
+                for p in Participant.objects.filter(meeting=meeting)
+                .select_related("user")
+                .order_by("user__full_name", "user__username")
+            ]
+            if organizer
+            else []
+        ),
         "socket_path": f"/ws/meetings/{meeting.pk}/",
         "urls": _url_templates(meeting),
     }
@@ -438,7 +450,25 @@ def vote_open(request: HttpRequest, pk: UUID) -> HttpResponse:
             seats = int(request.POST.get("seats") or 1)
         except ValueError as exc:
             raise errors.ValidationFailed(_("Give the number of seats as a number.")) from exc
-        candidates = [
+        # Candidates: invited participants picked from the list, then names typed one per line
+        # (someone without an account).
+        candidates: list[User | str] = []
+        for participant_id in request.POST.getlist("candidate_participants"):
+            try:
+                found = (
+                    Participant.objects.filter(meeting=meeting, pk=participant_id)
+                    .select_related("user")
+                    .first()
+                )
+            except (ValueError, TypeError, DjangoValidationError):
+                found = None
+            if found is None:
+                raise errors.ValidationFailed(
+                    _("A candidate picked is not a participant of this meeting."),
+                    field_errors={"candidates": [_("Pick candidates among the participants.")]},
+                )
+            candidates.append(found.user)
+        candidates += [
             line.strip() for line in request.POST.get("candidates", "").splitlines() if line.strip()
         ]
         item_id = request.POST.get("item", "")
@@ -524,7 +554,55 @@ def vote_close(request: HttpRequest, pk: UUID, vote_pk: UUID) -> HttpResponse:
     )
 
 
+# --- Receipt check ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def receipt_check(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Whether a secret ballot with this receipt code was counted in a closed vote of the
+    meeting (`selectors_room.check_receipt`, the code normalized: spaces, dashes and case do
+    not matter). Open to whoever sees the room, like the published receipt lists; changes
+    nothing. JSON for room.js (`X-Room: 1`), else a small page."""
+    meeting = _meeting_or_404(request, pk)
+    raw = request.GET.get("code", "")
+    code = selectors_room.normalize_receipt(raw)
+    status = 200
+    counted: list[Vote] = []
+    if not code or len(code) > 64:
+        status = 400
+        text = _("Type the receipt code you were given when you voted.")
+    else:
+        closed = Vote.objects.filter(
+            meeting=meeting, method=VoteMethod.SECRET, state=VoteState.CLOSED
+        ).order_by("closed_at")
+        counted = [vote for vote in closed if selectors_room.check_receipt(vote, code)]
+        if counted:
+            text = _(
+                "Counted: the ballot with the code %(code)s is in the count of: %(votes)s."
+            ) % {
+                "code": code,
+                "votes": "; ".join(f"“{vote.question[:120]}”" for vote in counted),
+            }
+        else:
+            text = _(
+                "Not found: no closed secret ballot of this meeting has the code %(code)s. "
+                "Check the code; a ballot is listed once its vote is closed."
+            ) % {"code": code}
+    if _fetch(request):
+        return JsonResponse(
+            {"ok": status == 200, "counted": bool(counted), "message": text}, status=status
+        )
+    return render(
+        request,
+        "meetings/room_receipt.html",
+        {"meeting": meeting, "code": raw[:64], "counted": bool(counted), "text": text},
+        status=status,
+    )
+
+
 urlpatterns: list[URLPattern] = [
+    path("<uuid:pk>/room/receipt/", receipt_check, name="room_receipt"),
     path("<uuid:pk>/room/", room, name="room"),
     path("<uuid:pk>/qr/", qr, name="qr"),
     path("<uuid:pk>/checkin/<str:token>/", checkin, name="checkin"),

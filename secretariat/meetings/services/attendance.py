@@ -121,7 +121,7 @@ def _audit_presence(
             **data,
         },
     )
-    live.changed(meeting, topic="presence", data=room.presence_data(meeting))
+    live.changed(meeting, topic="presence", data=room.presence_change_data(meeting, participant))
 
 
 def _own_participant(actor: Any, meeting: Meeting) -> Participant:

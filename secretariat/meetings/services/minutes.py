@@ -13,6 +13,8 @@ the signer (HSM; sealed PKCS#12 in the demo), a fresh confirmation of the signer
 factor, a visible stamp in the signer's box of the last page, the signed PDF kept as the
 document's next version with its validation report. Signing is slow and runs outside any
 transaction; the state, the turn and the version are checked again under the row lock after.
+A signer whose key is on a USB token signs through the workstation agent instead
+(`minutes_sign_session`, `MinutesSignatureHandler`), as for an outgoing document.
 
 The minutes are an official Vietnamese document: their text is written in Vietnamese whatever
 the language of the person who drafts them (like the signature stamp, `signing.appearance`).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +33,6 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from secretariat.accounts.services import mfa
 from secretariat.audit.services import record
 from secretariat.core import clock
 from secretariat.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -38,9 +40,10 @@ from secretariat.core.locks import for_update
 from secretariat.documents import services as documents
 from secretariat.documents import storage
 from secretariat.documents.models import Document, DocumentType, DocumentVersion
-from secretariat.signing import appearance, pki
+from secretariat.office.services import outgoing_signatures
+from secretariat.signing import appearance, pki, sessions
 from secretariat.signing import services as signing
-from secretariat.signing.models import CredentialPurpose, KeyBackend
+from secretariat.signing.models import CredentialPurpose, KeyBackend, SessionMode, SigningSession
 
 from .. import access, minutes_pdf, rules
 from .. import selectors_room as room
@@ -601,23 +604,10 @@ def _require_turn(actor: Any, minutes: Minutes) -> str:
     raise PermissionDenied(_("Only the meeting's secretary and then its chair sign the minutes."))
 
 
-def confirm_second_factor(user: Any, code: str) -> None:
-    """A fresh second-factor confirmation before a signature (as for an outgoing document)."""
-    if mfa.totp_device(user) is None:
-        raise Conflict(
-            _("Signing needs an authenticator app to confirm it: set one up in your account.")
-        )
-    if not (code or "").strip() or not mfa.mfa_verify_totp(user=user, token=code):
-        message = _("The confirmation code is not valid. Enter the current code of your app.")
-        raise ValidationFailed(message, field_errors={"confirmation": [message]})
-
-
-def signing_mode(user: Any) -> str | None:
-    """ "server" (a key the server holds), "agent" (a USB token), or None (no certificate)."""
-    credential = pki.current_credential(purpose=CredentialPurpose.PERSONAL, user=user)
-    if credential is None:
-        return None
-    return "agent" if credential.backend == KeyBackend.WORKSTATION else "server"
+# The same step-up and the same answer to "how does this user sign" as an outgoing document's
+# personal signature.
+confirm_second_factor = outgoing_signatures.confirm_second_factor
+signing_mode = outgoing_signatures.signing_mode
 
 
 def _stamp(minutes: Minutes, credential: Any, actor: Any, turn: str) -> appearance.Stamp:
@@ -662,11 +652,7 @@ def minutes_sign(*, actor: Any, meeting: Meeting, confirmation: str) -> Minutes:
         credential=credential,
         pdf=storage.open_plaintext(version.pdf or version.original),
         stamp=_stamp(minutes, credential, actor, turn),
-        reason=str(
-            _("Signed as the meeting's secretary")
-            if turn == "secretary"
-            else _("Signed as the meeting's chair")
-        ),
+        reason=_reason(turn),
         location=meeting.unit.name,
     )
     with transaction.atomic(durable=True):
@@ -676,36 +662,175 @@ def minutes_sign(*, actor: Any, meeting: Meeting, confirmation: str) -> Minutes:
             (current := current_version(locked)) is None or current.pk != version.pk
         ):
             raise Conflict(_("The minutes changed while they were being signed. Open them again."))
-        before = _snapshot(locked)
-        document = Document.objects.get(pk=version.document_id)
-        new_version = documents.document_add_signed_version(
-            actor=actor, document=document, pdf=signed.pdf, note=f"minutes: {turn}'s signature"
-        )
-        now = clock.now()
-        if turn == "secretary":
-            locked.signed_by_secretary_at = now
-        else:
-            locked.signed_by_chair_at = now
-            locked.state = MinutesState.SIGNED
-            documents.document_record_signer(
-                document=document, name=_name(actor), title=CHAIR_STAMP_TITLE
-            )
-        locked.save(
-            update_fields=["signed_by_secretary_at", "signed_by_chair_at", "state", "updated_at"]
-        )
-        _record(
+        _mark_signed(
             actor=actor,
-            action="meetings.minutes_signed",
-            minutes=locked,
-            before=before,
-            data={
-                "as": turn,
-                "version": new_version.number,
-                "validation": str((new_version.signature_check or {}).get("status") or ""),
-                **{k: str(v) for k, v in signed.details.items() if k != "credential"},
-            },
+            locked=locked,
+            turn=turn,
+            document=Document.objects.get(pk=version.document_id),
+            pdf=signed.pdf,
+            details={k: str(v) for k, v in signed.details.items() if k != "credential"},
         )
     return locked
+
+
+def _mark_signed(
+    *,
+    actor: Any,
+    locked: Minutes,
+    turn: str,
+    document: Document,
+    pdf: bytes,
+    details: dict[str, str],
+) -> DocumentVersion:
+    """Inside the signing transaction, `locked` under its row lock and checked: keep the signed
+    PDF as the document's next version (validated by the documents app), mark the signer, record
+    the event. The chair's signature makes the minutes SIGNED."""
+    before = _snapshot(locked)
+    new_version = documents.document_add_signed_version(
+        actor=actor, document=document, pdf=pdf, note=f"minutes: {turn}'s signature"
+    )
+    now = clock.now()
+    if turn == "secretary":
+        locked.signed_by_secretary_at = now
+    else:
+        locked.signed_by_chair_at = now
+        locked.state = MinutesState.SIGNED
+        documents.document_record_signer(
+            document=document, name=_name(actor), title=CHAIR_STAMP_TITLE
+        )
+    locked.save(
+        update_fields=["signed_by_secretary_at", "signed_by_chair_at", "state", "updated_at"]
+    )
+    _record(
+        actor=actor,
+        action="meetings.minutes_signed",
+        minutes=locked,
+        before=before,
+        data={
+            "as": turn,
+            "version": new_version.number,
+            "validation": str((new_version.signature_check or {}).get("status") or ""),
+            **details,
+        },
+    )
+    return new_version
+
+
+# --- Signatures with the workstation agent (a USB token) --------------------------------------
+
+PURPOSE_SIGNATURE = "meetings.minutes.signature"
+
+
+def _subject_id(minutes: Minutes, turn: str, version: DocumentVersion) -> str:
+    """What a session signs: these minutes, for this signer's turn, at this version of their
+    document (a reopened and re-rendered text is a new version: the session no longer holds)."""
+    return f"{minutes.pk}:{turn}:{version.number}"
+
+
+def _reason(turn: str) -> str:
+    return str(
+        _("Signed as the meeting's secretary")
+        if turn == "secretary"
+        else _("Signed as the meeting's chair")
+    )
+
+
+def minutes_sign_session(
+    *, actor: Any, meeting: Meeting, mode: str = SessionMode.PDF
+) -> tuple[SigningSession, str]:
+    """Open a one-time session of the workstation agent for the signer whose turn it is (the
+    secretary, then the chair) on the current version of the registered minutes. Returns the
+    session and its secret token (for the URLs handed to the agent; never stored). In the digest
+    mode the server builds the signature, its visible stamp in the signer's box; in the PDF mode
+    the agent signs the file as the token's own tool does (as for an outgoing document)."""
+    if not access.may_see(actor, meeting):
+        raise NotFound(_("No such meeting, or it is not open to you."))
+    minutes = minutes_of(meeting)
+    if minutes is None:
+        raise NotFound(_("The minutes of this meeting have not been drafted yet."))
+    minutes.meeting = meeting
+    turn = _require_turn(actor, minutes)
+    credential = pki.current_credential(purpose=CredentialPurpose.PERSONAL, user=actor)
+    if credential is None:
+        raise Conflict(
+            _(
+                "Your token's certificate is not registered. Ask your administrator to register "
+                "it before signing."
+            )
+        )
+    version = current_version(minutes)
+    if version is None:
+        raise Conflict(_("The minutes have not been rendered yet."))
+    return sessions.open_session(
+        actor=actor,
+        purpose=PURPOSE_SIGNATURE,
+        subject_id=_subject_id(minutes, turn, version),
+        pdf=storage.open_plaintext(version.pdf or version.original),
+        file_name=_file_name(meeting),
+        mode=mode,
+        stamp=_stamp(minutes, credential, actor, turn) if mode == SessionMode.DIGEST else None,
+    )
+
+
+class MinutesSignatureHandler:
+    """The meetings' side of the agent's sessions for the minutes' signatures
+    (`signing.hooks.SessionHandler`, registered in `apps.py`)."""
+
+    def _parse(self, subject_id: str) -> tuple[Minutes, str, int]:
+        minutes_id, turn, number = [*subject_id.split(":"), "", "", ""][:3]
+        try:
+            key = uuid.UUID(minutes_id)
+        except ValueError:
+            key = None
+        minutes = (
+            Minutes.objects.filter(pk=key).select_related("meeting__unit").first()
+            if key is not None
+            else None
+        )
+        if minutes is None or turn not in ("secretary", "chair") or not number.isdigit():
+            raise NotFound(_("These minutes no longer exist."))
+        return minutes, turn, int(number)
+
+    def _check(self, user: Any, minutes: Minutes, turn: str, number: int) -> DocumentVersion:
+        if not access.may_see(user, minutes.meeting):
+            raise NotFound(_("No such meeting, or it is not open to you."))
+        if next_signer(minutes) != turn:
+            # Signed meanwhile (by the server-side path or another session), or reopened.
+            raise Conflict(
+                _("The minutes changed since the signature was started. Start it again.")
+            )
+        _require_turn(user, minutes)
+        version = current_version(minutes)
+        if version is None or version.number != number:
+            raise Conflict(
+                _("The minutes changed since the signature was started. Start it again.")
+            )
+        return version
+
+    def authorize(self, *, user: Any, subject_id: str) -> None:
+        minutes, turn, number = self._parse(subject_id)
+        self._check(user, minutes, turn, number)
+
+    def completed(
+        self, *, user: Any, session: SigningSession, signed_pdf: bytes, report: Any
+    ) -> dict[str, Any]:
+        minutes, turn, number = self._parse(session.subject_id)
+        meeting = minutes.meeting
+        locked = _lock(meeting)
+        locked.meeting = meeting
+        version = self._check(user, locked, turn, number)
+        new_version = _mark_signed(
+            actor=user,
+            locked=locked,
+            turn=turn,
+            document=Document.objects.get(pk=version.document_id),
+            pdf=signed_pdf,
+            details={"method": "agent", "session": str(session.pk), "mode": session.mode},
+        )
+        return {"state": locked.state, "version": new_version.number}
+
+
+minutes_signature_handler = MinutesSignatureHandler()
 
 
 def signature_report(minutes: Minutes) -> dict[str, Any] | None:

@@ -8,7 +8,10 @@ Who may act:
 * read the minutes page, the PDF, the video page: the participants and the organizers
   (`meetings.organize` on the unit: leaders and meeting secretaries);
 * draft, edit, finalize, reopen: the organizers;
-* sign: the meeting's secretary first (then the chair, who is not a matrix actor).
+* sign: the meeting's secretary first (then the chair, who is not a matrix actor) — with a key
+  the server holds (`minutes_sign`) or by opening a session of the signing agent for a USB token
+  (`minutes_sign_agent`, PDF mode: any registered personal certificate; the session's audit
+  event `signing.session_opened` is the write). test_minutes_agent.py runs the agent itself.
 Joining the video room (POST) needs a configured video server: test_video.py runs every actor
 in and out against it.
 """
@@ -88,5 +91,13 @@ CASES = [
         SECRETARY,
         write=True,
         data=lambda c, s: {"confirmation": next_code(c.actors[Role.MEETING_SECRETARY])},
+    ),
+    Case(
+        "meetings:minutes_sign_agent",
+        "post",
+        _url("minutes_sign_agent", "final"),
+        SECRETARY,
+        write=True,
+        data=lambda c, s: {"mode": "pdf"},
     ),
 ]

@@ -139,6 +139,12 @@ def _checkin_url(c: Ctx, side: str) -> str:
 
 CASES = [
     Case("meetings:room", "get", _url("room"), SEE),
+    Case(
+        "meetings:room_receipt",
+        "get",
+        lambda c, s: _url("room_receipt")(c, s) + "?code=ABCD-EFGH-JK",
+        SEE,
+    ),
     Case("meetings:qr", "get", _url("qr"), ORGANIZERS),
     Case("meetings:checkin", "get", _checkin_url, INVITED),
     Case("meetings:checkin", "post", _checkin_url, INVITED, write=True),

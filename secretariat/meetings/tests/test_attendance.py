@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 
-from secretariat.accounts.models import Role
+from secretariat.accounts.models import Role, User
 from secretariat.audit.models import AuditEvent
 from secretariat.core import clock
 from secretariat.core import live as core_live
@@ -375,7 +376,39 @@ def test_changes_are_pushed_live_after_commit(
     assert presence["topic"] == "presence"
     assert agenda["topic"] == "agenda"
     assert agenda["seq"] == presence["seq"] + 1
-    rows = {row["user"]: row for row in presence["data"]["participants"]}
-    assert rows[str(member.pk)]["presence"] == Presence.ROOM
+    # Only the row that changed travels, with the counts and the quorum (not the whole list).
+    assert "participants" not in presence["data"]
+    row = presence["data"]["participant"]
+    assert row["user"] == str(member.pk)
+    assert row["presence"] == Presence.ROOM
     assert presence["data"]["quorum"]["present"] == 1
+    assert presence["data"]["counts"]["present"] == 1
     assert agenda["data"]["current_item"] == str(item.pk)  # type: ignore[union-attr]
+
+
+def test_a_presence_event_carries_one_row_whatever_the_size(
+    tree: dict[str, Any], make_user: Any
+) -> None:
+    """The live payload of a check-in does not grow with the meeting: counts, quorum and the
+    row of who changed (the snapshot alone has the whole list)."""
+    secretary = make_user("big_secretary", role=Role.MEETING_SECRETARY, unit=tree["cell_a"])
+    chair = make_user("big_chair", position=(tree["cell_a"], "Bí thư"))
+    meeting = make_meeting(unit=tree["cell_a"], chair=chair, secretary=secretary, body_size=300)
+    crowd = User.objects.bulk_create(
+        [User(username=f"big{i}", full_name=f"Đảng viên số {i:03d}") for i in range(300)]
+    )
+    Participant.objects.bulk_create(
+        [Participant(meeting=meeting, user=u, role="member") for u in crowd]
+    )
+    attendance.check_in(actor=chair, meeting=meeting, token=meeting.checkin_token)
+    # What the service publishes (the socket test above shows it travels as is).
+    data = selectors_room.presence_change_data(
+        meeting, Participant.objects.get(meeting=meeting, user=chair)
+    )
+    assert data["participant"]["user"] == str(chair.pk)
+    assert data["participant"]["present"]
+    assert data["counts"] == {"members": 300, "summoned": 302, "excluded": 0, "present": 1}
+    assert data["quorum"]["present"] == 1
+    assert data["quorum"]["base_size"] == 300
+    assert len(json.dumps(data)) < 1000
+    assert len(selectors_room.presence_data(meeting)["participants"]) == 302

@@ -1,6 +1,7 @@
 """Two participants in two browsers: the secretary opens a secret ballot, the member votes in
 their own browser and gets a receipt code, the secretary closes the vote, and both pages show
-the result live, without reloading."""
+the result live, without reloading; the member checks their receipt; the secretary records
+the member as gone and both presence lists follow."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def test_secretary_opens_member_votes_both_see_the_result(
     member = make_user("member", position=(tree["cell_a"], "Đảng viên"))
     meeting = make_meeting(unit=tree["cell_a"], chair=chair, secretary=secretary, members=[member])
     Participant.objects.filter(meeting=meeting).update(presence=Presence.ROOM)
+    participant_pk = Participant.objects.get(meeting=meeting, user=member).pk
     room_url = f"{asgi_live_server}/meetings/{meeting.pk}/room/"
 
     _login(page.context, secretary, asgi_live_server)
@@ -78,7 +80,20 @@ def test_secretary_opens_member_votes_both_see_the_result(
             assert row.locator("td").nth(1).inner_text() == "1"
             assert "No vote is open." in browser_page.locator("#room-vote-body").inner_text()
             assert browser_page.evaluate("() => window.__notReloaded === true")
-        # The member's receipt is among the published ones.
+        # The member's receipt is among the published ones, and the check says it was counted
+        # (typed in lower case with a dash: normalized).
         member_page.locator(".room-receipts li", has_text=code).wait_for()
+        member_page.fill("#room-receipt-code", f"{code[:5].lower()}-{code[5:]}")
+        member_page.click("#room-receipt-form button")
+        member_page.locator("#room-messages .message.success", has_text="Counted").wait_for()
+
+        # The secretary records the member as gone: one row travels, both pages update it and
+        # the quorum line, without a reload.
+        member_row = f"#room-presence-list tr[data-participant='{participant_pk}']"
+        page.locator(member_row).locator("button", has_text="Gone").click()
+        for browser_page in (page, member_page):
+            browser_page.locator(member_row, has_text="Not checked in").wait_for()
+            browser_page.locator("#room-quorum", has_text="Present: 2 /").wait_for()
+            assert browser_page.evaluate("() => window.__notReloaded === true")
     finally:
         member_context.close()

@@ -231,30 +231,50 @@
     }
   }
 
-  function renderPresence() {
-    var presence = state.presence;
-    var quorum = presence.quorum || {};
+  function renderQuorum() {
+    var quorum = state.presence.quorum || {};
     var line = document.getElementById("room-quorum");
     clear(line);
     line.appendChild(el("strong", { text: text.present + ": " + quorum.present + " / " + quorum.base_size }));
     line.appendChild(document.createTextNode(" (" + quorum.required + " " + text.of_needed + ") "));
     line.appendChild(el("span", { id: "room-quorum-badge", className: "badge " + (quorum.met ? "ok" : "off"), text: quorum.met ? text.quorum_met : text.quorum_not_met }));
+  }
+
+  function presenceRow(row) {
+    var where = row.present ? (labels.presence[row.presence] || "") : labels.presence[""];
+    var tr = el("tr", { "data-participant": row.id }, [
+      el("td", { text: row.name }),
+      el("td", { className: row.present ? "" : "muted", text: where }),
+    ]);
+    if (state.me.organizer) {
+      var cell = el("td");
+      if (!row.present || row.presence !== "room") { cell.appendChild(form(url("presence", row.id), { presence: "room" }, text.in_room, "secondary")); }
+      if (!row.present || row.presence !== "remote") { cell.appendChild(form(url("presence", row.id), { presence: "remote" }, text.remote, "secondary")); }
+      if (row.present) { cell.appendChild(form(url("presence", row.id), { presence: "" }, text.gone, "secondary")); }
+      tr.appendChild(cell);
+    }
+    return tr;
+  }
+
+  function renderPresence() {
+    renderQuorum();
     var list = clear(document.getElementById("room-presence-list"));
-    (presence.participants || []).forEach(function (row) {
-      var where = row.present ? (labels.presence[row.presence] || "") : labels.presence[""];
-      var tr = el("tr", { "data-participant": row.id }, [
-        el("td", { text: row.name }),
-        el("td", { className: row.present ? "" : "muted", text: where }),
-      ]);
-      if (state.me.organizer) {
-        var cell = el("td");
-        if (!row.present || row.presence !== "room") { cell.appendChild(form(url("presence", row.id), { presence: "room" }, text.in_room, "secondary")); }
-        if (!row.present || row.presence !== "remote") { cell.appendChild(form(url("presence", row.id), { presence: "remote" }, text.remote, "secondary")); }
-        if (row.present) { cell.appendChild(form(url("presence", row.id), { presence: "" }, text.gone, "secondary")); }
-        tr.appendChild(cell);
-      }
-      list.appendChild(tr);
-    });
+    (state.presence.participants || []).forEach(function (row) { list.appendChild(presenceRow(row)); });
+  }
+
+  // A presence event carries the quorum and the one row that changed: replace that row only
+  // (a thousand rows are not redrawn at every check-in). False when the row is unknown.
+  function applyPresenceRow(row) {
+    var rows = state.presence.participants || [];
+    var index = -1;
+    for (var i = 0; i < rows.length; i++) { if (rows[i].id === row.id) { index = i; break; } }
+    if (index < 0) { return false; }
+    rows[index] = row;
+    if (row.id === state.me.participant_id) { state.me.present = row.present; state.me.presence = row.presence; }
+    var list = document.getElementById("room-presence-list");
+    var old = list.querySelector('tr[data-participant="' + row.id + '"]');
+    if (old) { list.replaceChild(presenceRow(row), old); } else { renderPresence(); }
+    return true;
   }
 
   function renderAll() {
@@ -301,12 +321,11 @@
       state.speakers = data;
       renderSpeakers();
     } else if (topic === "presence") {
-      if (!data.participants) { return false; }
-      state.presence = data;
-      data.participants.forEach(function (row) {
-        if (row.id === state.me.participant_id) { state.me.present = row.present; state.me.presence = row.presence; }
-      });
-      renderPresence();
+      // An invitation added or withdrawn says nothing more: resync.
+      if (!data.quorum || !data.participant) { return false; }
+      if (!applyPresenceRow(data.participant)) { return false; }
+      state.presence.quorum = data.quorum;
+      renderQuorum();
     } else if (topic === "vote") {
       if (!data.state) { return false; }
       if (data.state === "open") {
@@ -368,6 +387,21 @@
   }
 
   // --- forms -------------------------------------------------------------------------------
+  // A check that changes nothing (the receipt check): GET, the answer shown as a message.
+  document.addEventListener("submit", function (event) {
+    var target = event.target;
+    if (!target.hasAttribute || !target.hasAttribute("data-room-check") || !window.fetch) { return; }
+    event.preventDefault();
+    var query = new URLSearchParams(new FormData(target)).toString();
+    window.fetch(target.action + "?" + query, {
+      credentials: "same-origin", headers: { "X-Room": "1" },
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false, message: response.statusText }; });
+    }).then(function (answer) {
+      message(answer.message, answer.ok && answer.counted ? "success" : "error");
+    }).catch(function () { message(text.live_lost, "error"); });
+  });
+
   document.addEventListener("submit", function (event) {
     var target = event.target;
     if (!target.hasAttribute || !target.hasAttribute("data-room-form") || !window.fetch) { return; }
