@@ -14,3 +14,16 @@ class MembersConfig(AppConfig):
 
         # When a cell is merged into another unit, its members follow it (an event each).
         hooks.register_merge_hook(MERGE_HOOK)
+
+        # A transfer out of the node sent through the exchange is confirmed by the receiving
+        # organization's status message, once the exchange offers a status hook (docs/members.md).
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        if find_spec("secretariat.exchange.hooks") is not None:
+            from .services.transfer_exchange import STATUS_OBSERVER
+
+            exchange_hooks = import_module("secretariat.exchange.hooks")
+            register = getattr(exchange_hooks, "register_status_observer", None)
+            if register is not None:
+                register(STATUS_OBSERVER)

@@ -19,6 +19,13 @@ LABELS = {
     "members.discipline_added": _("Discipline recorded"),
     "members.probation_reminded": _("Probation end reminder sent"),
     "members.probation_overdue": _("Overdue probation reported"),
+    "members.probation_helper_set": _("Probation helper assigned"),
+    "members.probation_review_submitted": _("Probation review form recorded"),
+    "members.probation_form_printed": _("Probation review form printed"),
+    "members.transfer_sent": _("Transfer out of the node sent through the exchange"),
+    "members.transfer_returned": _(
+        "Transfer out of the node returned by the receiving organization"
+    ),
     "members.imported": _("Member records imported from a spreadsheet"),
     "members.exported": _("Member records exported"),
     "members.report_exported": _("Statutory report exported"),

@@ -216,3 +216,15 @@ class DisciplineForm(models.TextChoices):
     WARNING = "warning", _("Warning (cảnh cáo)")
     DISMISSAL = "dismissal", _("Dismissal from post (cách chức)")
     EXPULSION = "expulsion", _("Expulsion (khai trừ)")
+
+
+class ReviewKind(models.TextChoices):
+    """The two forms of the file for official membership (Party Charter Art. 5; Hướng dẫn
+    01-HD/TW **[unverified form numbers]**): the probationary member's self-review and the
+    comment of the official member assigned to help them."""
+
+    SELF_REVIEW = "self_review", _("Self-review of the probationary member (bản tự kiểm điểm)")
+    HELPER_COMMENT = (
+        "helper_comment",
+        _("Comment of the helping official member (bản nhận xét của đảng viên giúp đỡ)"),
+    )

@@ -125,8 +125,9 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.TRANSFER_OFFICIAL: ("to_unit",),
     EventKind.TRANSFER_WITHIN: ("to_unit",),
     EventKind.TRANSFER_TEMPORARY: ("to_unit", "external_destination"),
-    EventKind.TRANSFER_OUT: ("external_destination",),
+    EventKind.TRANSFER_OUT: ("external_destination", "external_code"),
     EventKind.TRANSFER_IN: ("to_unit",),
+    EventKind.OFFICIAL: ("without_forms", "without_forms_reason"),
 }
 
 
@@ -155,6 +156,24 @@ class EventForm(forms.Form):
         max_length=255,
         required=False,
         help_text=_("For a transfer out of the node or temporary activity outside it."),
+    )
+    external_code = forms.CharField(
+        label=_("Receiving organization's electronic code (secure exchange)"),
+        max_length=64,
+        required=False,
+        help_text=_(
+            "When the organization is in the exchange directory, the introduction letter is "
+            "sent to it and the transfer is confirmed by its answer."
+        ),
+    )
+    without_forms = forms.BooleanField(
+        label=_("Record official membership although the recognition file is incomplete"),
+        required=False,
+    )
+    without_forms_reason = forms.CharField(
+        label=_("Why without the self-review or the helper's comment"),
+        max_length=500,
+        required=False,
     )
 
 

@@ -845,6 +845,9 @@ def _create(actor: Any, plan: PlannedMember) -> Member:
             kind=EventKind.OFFICIAL,
             effective_on=plan.official_on,
             decision_number=plan.official_decision,
+            # History from a spreadsheet: the signed forms are in the paper file.
+            without_forms=True,
+            without_forms_reason="imported from a spreadsheet",
         )
     return member
 

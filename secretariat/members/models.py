@@ -37,6 +37,7 @@ from .choices import (
     IncomeType,
     Rating,
     Religion,
+    ReviewKind,
     RewardKind,
     Status,
     TheoryLevel,
@@ -192,6 +193,16 @@ class Member(BaseModel):
         _("monthly income the dues are computed from (VND)"), null=True, blank=True
     )
 
+    # The official member assigned to help a probationary member (writes the helper's comment).
+    probation_helper = models.ForeignKey(
+        USER,
+        verbose_name=_("helping official member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members_helped",
+    )
+
     user = models.OneToOneField(
         USER,
         verbose_name=_("user account"),
@@ -287,6 +298,18 @@ class MemberEvent(BaseModel):
     external_destination = models.CharField(
         _("destination outside this node"), max_length=255, blank=True
     )
+    # A transfer out of the node sent through the secure exchange: the receiving organization's
+    # electronic code, the introduction letter (a document of the store) and the package.
+    external_code = models.CharField(_("receiving organization's code"), max_length=64, blank=True)
+    introduction_letter = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("introduction letter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    exchange_package = models.CharField(max_length=64, blank=True, db_index=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -472,3 +495,46 @@ class Discipline(BaseModel):
         verbose_name_plural = _("disciplines")
         ordering = ["-decided_on"]
         indexes = [models.Index(fields=["form", "decided_on"], name="disciplines_form_date")]
+
+
+# --- Recognition file (official membership) -----------------------------------------------------
+
+
+class ProbationReview(BaseModel):
+    """One form of the recognition file of a probation: the member's self-review or the helping
+    member's comment, typed in by its author or recorded by the cell's officer from the paper.
+    A new version supersedes (never deletes) the previous one: one current row per member,
+    kind and probation (`admitted_on`)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="probation_reviews")
+    kind = models.CharField(_("form"), max_length=16, choices=ReviewKind.choices)
+    # The probation it belongs to: the member's (re-)admission date when it was written.
+    admitted_on = models.DateField(_("admitted on"))
+    author_user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(_("author"), max_length=255)
+    strengths = models.TextField(_("strengths"))
+    weaknesses = models.TextField(_("weaknesses"))
+    conclusion = models.TextField(_("conclusion and proposal"))
+    written_on = models.DateField(_("written on"))
+    submitted_at = models.DateTimeField(default=clock.now)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("probation review")
+        verbose_name_plural = _("probation reviews")
+        ordering = ["kind", "-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "kind", "admitted_on"],
+                condition=Q(superseded_at__isnull=True),
+                name="probation_review_one_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.author_name}"

@@ -29,7 +29,7 @@ from secretariat.core import clock, errors
 from secretariat.orgs.models import Unit
 
 from . import selectors_dues, selectors_members, services
-from .choices import MEMBER_STATUSES, Status
+from .choices import MEMBER_STATUSES, EventKind, Status
 from .forms_members import (
     EVENT_FIELDS,
     DisciplineRecordForm,
@@ -47,6 +47,7 @@ from .models import Member, MemberEvent
 from .sealing import SENSITIVE_FIELDS
 from .services.events import may_confirm
 from .services.profile import PHOTO_MAX_BYTES
+from .services.transfer_exchange import transfer_out_via_exchange
 from .views_common import (
     managed_unit_choices,
     managed_units,
@@ -56,6 +57,7 @@ from .views_common import (
     unit_by_code,
     unit_from_choice,
 )
+from .views_probation import probation_context
 
 PAGE_SIZE = 50
 PROBATION_WINDOW_DAYS = 30
@@ -146,6 +148,7 @@ def member_detail(request: HttpRequest, member_id: UUID) -> HttpResponse:
             "pending": pending,
             "may_confirm_pending": pending is not None and may_confirm(request.user, pending),
             "is_member": member.status in MEMBER_STATUSES,
+            **probation_context(member),
         },
     )
 
@@ -292,6 +295,19 @@ def member_event(request: HttpRequest, member_id: UUID) -> HttpResponse:
     if request.method == "POST":
 
         def act(data: dict[str, Any]) -> MemberEvent:
+            if data["kind"] == EventKind.TRANSFER_OUT and data["external_code"].strip():
+                return transfer_out_via_exchange(
+                    actor=request.user,
+                    member=member,
+                    to_code=data["external_code"],
+                    effective_on=data["effective_on"],
+                    destination=data["external_destination"],
+                    decision_number=data["decision_number"],
+                    decision_date=data["decision_date"],
+                    issuing_unit=unit_by_code(data["issuing_unit"], "issuing_unit"),
+                    issuing_body=data["issuing_body"],
+                    reason=data["reason"],
+                )
             return services.member_event_record(
                 actor=request.user,
                 member=member,
@@ -304,6 +320,8 @@ def member_event(request: HttpRequest, member_id: UUID) -> HttpResponse:
                 reason=data["reason"],
                 to_unit=unit_by_code(data["to_unit"], "to_unit"),
                 external_destination=data["external_destination"],
+                without_forms=data["without_forms"],
+                without_forms_reason=data["without_forms_reason"],
             )
 
         done = run_form(request, form, act, _("The event is recorded."), _to_member)
@@ -318,6 +336,9 @@ def member_event(request: HttpRequest, member_id: UUID) -> HttpResponse:
             "event_fields": {str(k): list(v) for k, v in EVENT_FIELDS.items()},
             "events": selectors_members.member_events(member=member),
             "units": list(_unit_codes()),
+            "forms_missing": (
+                services.missing_forms(member) if member.status == Status.PROBATIONARY else []
+            ),
         },
         status=400 if form.is_bound else 200,
     )
@@ -506,6 +527,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
                 "dues": selectors_dues.own_dues_year(user=request.user, year=year),
                 "year": year,
                 "years": [year - 1, year, year + 1],
+                "may_write_review": profile.member.status == Status.PROBATIONARY,
             }
         )
     return render(request, "members/my_record.html", context)

@@ -12,6 +12,10 @@ transaction (the spreadsheet import, discipline → expulsion).
 * `dues`: dues_rule_set, dues_share_rule_set, dues_rules_install_defaults, dues_payment_record
 * `records`: rating_set, reward_add, discipline_add
 * `probation`: probation_reminders_send (the daily job)
+* `probation_forms`: probation_helper_set, probation_review_submit, missing_forms (the
+  recognition file: self-review and helper's comment)
+* `transfer_exchange`: transfer_out_via_exchange (the introduction letter sent through the
+  secure exchange), on_exchange_status (the receiving organization's answer)
 """
 
 from .dues import (
@@ -27,6 +31,7 @@ from .events import (
     member_transfer_confirm,
 )
 from .probation import probation_reminders_send
+from .probation_forms import missing_forms, probation_helper_set, probation_review_submit
 from .profile import (
     PROFILE_FIELDS,
     member_create,
@@ -38,6 +43,7 @@ from .profile import (
     profile_errors,
 )
 from .records import discipline_add, rating_set, reward_add
+from .transfer_exchange import on_exchange_status, transfer_out_via_exchange
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -56,8 +62,13 @@ __all__ = [
     "member_transfer_confirm",
     "member_update",
     "member_update_nondurable",
+    "missing_forms",
+    "on_exchange_status",
+    "probation_helper_set",
     "probation_reminders_send",
+    "probation_review_submit",
     "profile_errors",
     "rating_set",
     "reward_add",
+    "transfer_out_via_exchange",
 ]

@@ -47,6 +47,7 @@ from ._common import (
     require_manage,
     snapshot,
 )
+from .probation_forms import check_recognition_forms
 
 # Kinds recorded by other services, not by `member_event_record`.
 _NOT_TYPED_IN = {
@@ -116,6 +117,8 @@ def member_event_record_nondurable(
     reason: str = "",
     to_unit: Unit | None = None,
     external_destination: str = "",
+    without_forms: bool = False,
+    without_forms_reason: str = "",
     _internal: bool = False,
 ) -> MemberEvent:
     """`member_event_record` inside the caller's transaction (the import, discipline)."""
@@ -168,6 +171,13 @@ def member_event_record_nondurable(
     )
     # Validate the whole sequence with the new event before writing anything.
     derive(member, lifecycle.with_event(existing, new_fact))
+    # A user recognizing official membership needs the recognition file (the system — history
+    # loaded by a job or the demo — does not).
+    missing_reason = ""
+    if kind == EventKind.OFFICIAL and actor is not None:
+        missing_reason = check_recognition_forms(
+            member=member, without_forms=without_forms, without_forms_reason=without_forms_reason
+        )
     before = snapshot(member)
     event = MemberEvent.objects.create(
         member=member,
@@ -201,6 +211,7 @@ def member_event_record_nondurable(
             "decision_number": decision_number,
             "to_unit": to_unit.code if to_unit is not None else "",
             "status": member.status,
+            **({"without_forms": missing_reason} if missing_reason else {}),
         },
     )
     return event
@@ -220,12 +231,18 @@ def member_event_record(
     reason: str = "",
     to_unit: Unit | None = None,
     external_destination: str = "",
+    without_forms: bool = False,
+    without_forms_reason: str = "",
 ) -> MemberEvent:
     """Append a life-cycle event (see `choices.EventKind`) after validating the member's whole
     sequence with it; the status and the other derived columns follow. `to_unit` is the
     admitting cell (candidacy, admission, re-admission), the receiving unit (transfers, coming
     back in) or the unit a restored member returns to; `external_destination` a destination
-    outside the node (transfer out, temporary activity elsewhere)."""
+    outside the node (transfer out, temporary activity elsewhere).
+
+    Official membership recorded by a user is refused while the self-review or the helper's
+    comment is missing (`probation_forms.missing_forms`), unless `without_forms=True` with a
+    `without_forms_reason`, kept in the audit event."""
     return member_event_record_nondurable(
         actor=actor,
         member=member,
@@ -238,6 +255,8 @@ def member_event_record(
         reason=reason,
         to_unit=to_unit,
         external_destination=external_destination,
+        without_forms=without_forms,
+        without_forms_reason=without_forms_reason,
     )
 
 
@@ -254,6 +273,14 @@ def may_confirm(user: Any | None, event: MemberEvent) -> bool:
 def member_transfer_confirm(*, actor: Any | None, event: MemberEvent) -> MemberEvent:
     """Confirm a transfer awaiting confirmation: the member now belongs to the receiving unit
     (an official or internal transfer), is active there temporarily, or has left the node."""
+    return member_transfer_confirm_nondurable(actor=actor, event=event)
+
+
+def member_transfer_confirm_nondurable(
+    *, actor: Any | None, event: MemberEvent, data: dict[str, Any] | None = None
+) -> MemberEvent:
+    """`member_transfer_confirm` inside the caller's transaction (the exchange's status of a
+    transfer out of the node); `data` is added to the audit event."""
     member = lock_member(event.member_id)
     event = (
         for_update(MemberEvent.objects, of=("self",))
@@ -284,6 +311,7 @@ def member_transfer_confirm(*, actor: Any | None, event: MemberEvent) -> MemberE
             "to_unit": event.to_unit.code if event.to_unit is not None else "",
             "external": bool(event.external_destination),
             "status": member.status,
+            **(data or {}),
         },
     )
     return event
@@ -337,5 +365,6 @@ __all__ = [
     "member_event_record",
     "member_event_record_nondurable",
     "member_transfer_confirm",
+    "member_transfer_confirm_nondurable",
     "rederive",
 ]

@@ -79,6 +79,11 @@ def test_admission_then_official_membership(
 
     event.locator("input[name=effective_on]").fill(official_on.isoformat())
     event.locator("button[type=submit]").click()
+    # No self-review nor helper's comment: refused until the officer confirms with a reason.
+    assert "The recognition file is incomplete" in event.inner_text()
+    event.locator("input[name=without_forms]").check()
+    event.locator("input[name=without_forms_reason]").fill("Hồ sơ giấy lưu tại chi bộ")
+    event.locator("button[type=submit]").click()
     page.wait_for_url(f"**/members/{member.pk}/")
     assert status.get_attribute("data-status") == "official"
     assert "Official member" in status.inner_text()

@@ -41,6 +41,18 @@ def test_admission_and_recognition_update_the_record(people: dict[str, Any]) -> 
     assert member.admitted_on == D(2022, 3, 1)
     assert member.probation_ends_on == D(2023, 3, 1)
     assert member.admitting_unit == people["cell_a"]
+    # The recognition file: both forms, recorded from the paper by the officer.
+    for kind in ("self_review", "helper_comment"):
+        services.probation_review_submit(
+            actor=people["officer_a"],
+            member=member,
+            kind=kind,
+            strengths="Tốt",
+            weaknesses="Ít",
+            conclusion="Đề nghị công nhận",
+            written_on=D(2023, 2, 20),
+            author_name="Trần Văn Bình",
+        )
     event(member, K.OFFICIAL, D(2023, 3, 1), actor=people["officer_a"], decision_number="45-QĐ/ĐU")
     member.refresh_from_db()
     assert member.status == Status.OFFICIAL

@@ -118,12 +118,19 @@ def test_create_then_admit_then_official(people: dict[str, Any], client_for: Any
     assert early.status_code == 400
     assert "before the probation ends on 19/05/2023" in early.content.decode()
     assert MemberEvent.objects.filter(member=member).count() == 1
-    assert (
-        client.post(
-            event_url, {"kind": EventKind.OFFICIAL, "effective_on": "2023-05-19"}
-        ).status_code
-        == 302
-    )
+    # The recognition file is empty: the page warns, the service refuses without confirmation.
+    assert 'id="forms-missing"' in client.get(event_url).content.decode()
+    incomplete = client.post(event_url, {"kind": EventKind.OFFICIAL, "effective_on": "2023-05-19"})
+    assert incomplete.status_code == 400
+    assert "The recognition file is incomplete" in incomplete.content.decode()
+    assert MemberEvent.objects.filter(member=member).count() == 1
+    confirmed = {
+        "kind": EventKind.OFFICIAL,
+        "effective_on": "2023-05-19",
+        "without_forms": "on",
+        "without_forms_reason": "Hồ sơ giấy đã lưu tại chi bộ",
+    }
+    assert client.post(event_url, confirmed).status_code == 302
     member.refresh_from_db()
     assert member.status == Status.OFFICIAL
     body = client.get(reverse("members:member", args=[member.pk])).content.decode()

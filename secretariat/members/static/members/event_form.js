@@ -6,7 +6,13 @@
   const data = document.getElementById("event-fields");
   if (!form || !data) return;
   const byKind = JSON.parse(data.textContent);
-  const optional = ["to_unit", "external_destination"];
+  const optional = [
+    "to_unit",
+    "external_destination",
+    "external_code",
+    "without_forms",
+    "without_forms_reason",
+  ];
   const kind = form.querySelector("select[name=kind]");
   for (const name of ["to_unit", "issuing_unit"]) {
     const input = form.querySelector(`input[name=${name}]`);
