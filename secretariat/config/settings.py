@@ -322,9 +322,7 @@ if REDIS_URL:
             # 8 would otherwise drop it after 5 s); a pool large enough for a full conference
             # hall joining at once (docs/meetings.md, bench/meeting_fanout.py).
             "CONFIG": {
-                "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": None, "max_connections": 10000}
-                ]
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 10000}]
             },
         }
     }
