@@ -72,7 +72,7 @@ def _measure(sender: object, receiver: object, count: int, size: int) -> tuple[f
 
     from secretariat.documents.services import IncomingFile, document_capture
     from secretariat.exchange import directory, identity, services, transport, worker
-    from secretariat.exchange.models import OutboxPackage, OutboxState
+    from secretariat.exchange.models import OutboxFrame, OutboxPackage, OutboxState
     from secretariat.orgs.models import Unit
 
     unit = Unit.objects.get(code=A)
@@ -113,7 +113,7 @@ def _measure(sender: object, receiver: object, count: int, size: int) -> tuple[f
         file=sys.stderr,
     )
 
-    frame = bytes(OutboxPackage.objects.order_by("-created_at").first().frame)  # type: ignore[union-attr]
+    frame = bytes(OutboxFrame.objects.order_by("-package__created_at").first().frame)  # type: ignore[union-attr]
     snap = directory.require_snapshot()
     context = worker.client_context(snap, identity.require_identity().node_id)
     address = snap.nodes[receiver.node_id].address  # type: ignore[attr-defined]

@@ -84,7 +84,7 @@ class OutboxPackage(BaseModel):
     to_org = models.CharField(max_length=32)
     to_node = models.CharField(max_length=64)
     next_hop = models.CharField(max_length=64)  # to_node, or the relay it is reached through
-    frame = models.BinaryField()
+    # The frame itself is in OutboxFrame (`content`).
     digest = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     state = models.CharField(max_length=16, choices=OutboxState.choices, default=OutboxState.QUEUED)
@@ -110,6 +110,23 @@ class OutboxPackage(BaseModel):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["edxml_document_id", "to_org"]),
         ]
+
+
+class OutboxFrame(models.Model):
+    """The bytes of an outbox package (`envelope` frame), written with its row and never changed.
+
+    Apart from the row because the row changes several times (claimed, tried again, delivered)
+    and SQLite writes a whole row again on every update, a frame of up to
+    `EXCHANGE_MAX_PACKAGE_BYTES` included; here an update of the row writes a few hundred
+    bytes."""
+
+    package = models.OneToOneField(
+        OutboxPackage, primary_key=True, on_delete=models.CASCADE, related_name="content"
+    )
+    frame = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"frame of {self.package_id}"
 
 
 class InboxState(models.TextChoices):

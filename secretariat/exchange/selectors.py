@@ -93,9 +93,7 @@ def status(*, limit: int = 1000) -> dict[str, Any]:
         },
         "outbox_packages": [
             outbox_row(row)
-            for row in OutboxPackage.objects.defer("frame", "receipt").prefetch_related("events")[
-                :limit
-            ]
+            for row in OutboxPackage.objects.defer("receipt").prefetch_related("events")[:limit]
         ],
         "inbox_packages": [
             inbox_row(row)

@@ -14,7 +14,7 @@ from secretariat.documents.models import Document
 from secretariat.office import hooks as office_hooks
 from secretariat.office.services.outgoing import external_dispatch_mark_nondurable
 
-from . import edxml
+from . import bulk, edxml, hooks
 from .models import InboxPackage, OutboxPackage, PackageKind, StatusEvent
 
 TRANSPORT_LABELS = {
@@ -53,12 +53,33 @@ def status_received(
     *, sent: OutboxPackage, code: str, description: str, staff: str, at: dt.datetime
 ) -> None:
     _event(sent, code, description, staff, at)
+    for observer in hooks.status_observers():
+        observer.on_status(package_id=sent.pk, code=code, description=description)
 
 
 def delivery_recorded(*, sent: OutboxPackage, accepted: bool, detail: str, at: dt.datetime) -> None:
-    if sent.relayed or sent.kind != PackageKind.DOCUMENT:
-        return
-    _event(sent, "delivered" if accepted else "rejected", detail, "", at)
+    deliveries_recorded([(sent, accepted, detail, at)])
+
+
+def deliveries_recorded(deliveries: Sequence[tuple[OutboxPackage, bool, str, dt.datetime]]) -> None:
+    """The receipts of a batch (sent, accepted, detail, time), their events written together."""
+    events = [
+        StatusEvent(
+            sent=sent,
+            code="delivered" if accepted else "rejected",
+            description=detail[:1000],
+            staff="",
+            at=at,
+        )
+        for sent, accepted, detail, at in deliveries
+        if not sent.relayed and sent.kind == PackageKind.DOCUMENT
+    ]
+    bulk.insert(events)
+    for event in events:
+        if event.sent.dispatch_id is not None:
+            external_dispatch_mark_nondurable(
+                dispatch_id=event.sent.dispatch_id, state=_DISPATCH_STATE[event.code]
+            )
 
 
 def for_dispatches(dispatch_ids: Sequence[Any]) -> list[office_hooks.TimelineStep]:

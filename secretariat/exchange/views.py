@@ -31,7 +31,7 @@ def _require_operator(request: HttpRequest) -> None:
 @require_GET
 def message_log(request: HttpRequest) -> HttpResponse:
     _require_operator(request)
-    outbox = list(OutboxPackage.objects.defer("frame", "receipt")[:LIST_LIMIT])
+    outbox = list(OutboxPackage.objects.defer("receipt")[:LIST_LIMIT])
     for sent in outbox:
         sent.error_text = error_text(sent.last_error)  # type: ignore[attr-defined]
     inbox = list(InboxPackage.objects.defer("content_sealed", "receipt")[:LIST_LIMIT])

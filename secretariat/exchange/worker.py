@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from cryptography.hazmat.primitives import serialization
@@ -26,8 +26,8 @@ from secretariat.audit.services import record
 from secretariat.core import clock, keys
 from secretariat.core.locks import for_update
 
-from . import directory, envelope, identity, timeline, tls, transport
-from .models import OutboxPackage, OutboxState
+from . import bulk, directory, envelope, identity, timeline, tls, transport
+from .models import OutboxFrame, OutboxPackage, OutboxState
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,11 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter, not a secret)
 
 
-def _claim(limit: int) -> list[OutboxPackage]:
+# A claimed package: its row and its frame.
+Claimed = tuple[OutboxPackage, bytes]
+
+
+def _claim(limit: int) -> list[Claimed]:
     now = clock.now()
     with transaction.atomic():
         rows = list(
@@ -54,15 +58,22 @@ def _claim(limit: int) -> list[OutboxPackage]:
                 ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             )
             .order_by("next_attempt_at")
-            .only("pk", "package_id", "next_hop", "frame", "digest", "attempts", "created_at")[
-                :limit
-            ]
+            .only("pk", "package_id", "next_hop", "digest", "attempts", "created_at")[:limit]
         )
         if rows:
             OutboxPackage.objects.filter(pk__in=[row.pk for row in rows]).update(
                 lease_until=now + LEASE
             )
-    return rows
+    if not rows:
+        return []
+    # Read after the claim's transaction: a frame never changes, and the lease keeps the
+    # package ours meanwhile.
+    frames = dict(
+        OutboxFrame.objects.filter(package_id__in=[row.pk for row in rows]).values_list(
+            "package_id", "frame"
+        )
+    )
+    return [(row, bytes(frames[row.pk])) for row in rows if row.pk in frames]
 
 
 _contexts: dict[tuple[int, str], object] = {}
@@ -95,10 +106,10 @@ def deliver_due(*, limit: int | None = None) -> int:
     snap = directory.snapshot()
     if me is None or snap is None or me.node_id not in snap.nodes:
         return 0
-    rows = _claim(limit or int(settings.EXCHANGE_WORKER_BATCH))
-    by_hop: dict[str, list[OutboxPackage]] = defaultdict(list)
-    for row in rows:
-        by_hop[row.next_hop].append(row)
+    claimed = _claim(limit or int(settings.EXCHANGE_WORKER_BATCH))
+    by_hop: dict[str, list[Claimed]] = defaultdict(list)
+    for item in claimed:
+        by_hop[item[0].next_hop].append(item)
     jobs = [(hop, chunk) for hop, packages in by_hop.items() for chunk in _chunks(packages)]
     if len(jobs) < 2:
         return sum(_send(me.node_id, snap, hop, chunk) for hop, chunk in jobs)
@@ -108,39 +119,38 @@ def deliver_due(*, limit: int | None = None) -> int:
         return sum(pool.map(lambda job: _send_in_thread(me.node_id, snap, *job), jobs))
 
 
-def _send_in_thread(
-    node_id: str, snap: directory.Snapshot, hop: str, rows: list[OutboxPackage]
-) -> int:
+def _send_in_thread(node_id: str, snap: directory.Snapshot, hop: str, chunk: list[Claimed]) -> int:
     try:
-        return _send(node_id, snap, hop, rows)
+        return _send(node_id, snap, hop, chunk)
     finally:
         connections.close_all()  # this thread's own connections
 
 
-def _chunks(rows: Sequence[OutboxPackage]) -> list[list[OutboxPackage]]:
+def _chunks(claimed: Sequence[Claimed]) -> list[list[Claimed]]:
     limit_frames = int(settings.EXCHANGE_BATCH_FRAMES)
     limit_bytes = int(settings.EXCHANGE_BATCH_BYTES)
-    chunks: list[list[OutboxPackage]] = []
-    current: list[OutboxPackage] = []
+    chunks: list[list[Claimed]] = []
+    current: list[Claimed] = []
     size = 0
-    for row in rows:
-        length = len(row.frame)
+    for item in claimed:
+        length = len(item[1])
         if current and (len(current) >= limit_frames or size + length > limit_bytes):
             chunks.append(current)
             current, size = [], 0
-        current.append(row)
+        current.append(item)
         size += length
     if current:
         chunks.append(current)
     return chunks
 
 
-def _send(node_id: str, snap: directory.Snapshot, hop: str, rows: list[OutboxPackage]) -> int:
+def _send(node_id: str, snap: directory.Snapshot, hop: str, chunk: list[Claimed]) -> int:
+    rows = [row for row, _frame in chunk]
     peer = snap.nodes.get(hop)
     if peer is None:
         _failed(rows, f"node {hop} is no longer in the directory")
         return 0
-    body = envelope.pack_batch([bytes(row.frame) for row in rows])
+    body = envelope.pack_batch([frame for _row, frame in chunk])
     try:
         status, answer = transport.post(
             address=peer.address,
@@ -189,9 +199,9 @@ def _settle(
                 OutboxPackage.objects.filter(
                     pk__in=[row.pk for row, _receipt in good], state=OutboxState.QUEUED
                 )
-            ).defer("frame")
+            )
         }
-        changed = []
+        changed: list[tuple[OutboxPackage, envelope.Receipt]] = []
         for row, receipt in good:
             found = locked.get(row.pk)
             if found is None:  # settled meanwhile (a retry's receipt came first)
@@ -203,70 +213,60 @@ def _settle(
             found.attempts += 1
             found.last_error = "" if receipt.accepted else f"{receipt.reason}: {receipt.detail}"
             found.last_error = found.last_error[:500]
-            found.updated_at = now
-            changed.append(found)
-            timeline.delivery_recorded(
-                sent=found,
-                accepted=receipt.accepted,
-                detail=found.last_error,
-                at=receipt.at,
-            )
-            record(
-                actor=None,
-                action="exchange.package_delivered"
-                if receipt.accepted
-                else "exchange.package_refused",
-                obj=found,
-                data={
-                    "package": str(found.package_id),
-                    "node": peer.node_id,
-                    "digest": found.digest,
-                    "reason": receipt.reason,
-                    "receipt_sig": receipt.sig[:32],
-                },
-            )
-        _store(changed)
+            changed.append((found, receipt))
+        bulk.update([found for found, _receipt in changed], _SETTLED_FIELDS)
+        timeline.deliveries_recorded(
+            [(found, receipt.accepted, found.last_error, receipt.at) for found, receipt in changed]
+        )
+        _record_settled(peer, changed)
     for row, reason in bad:
         _failed([row], reason)
     return len(changed)
 
 
-_SETTLED_FIELDS = (
-    "state",
-    "receipt",
-    "delivered_at",
-    "lease_until",
-    "attempts",
-    "last_error",
-    "updated_at",
-)
+_SETTLED_FIELDS = ("state", "receipt", "delivered_at", "lease_until", "attempts", "last_error")
 
 
-def _store(rows: Sequence[OutboxPackage]) -> None:
-    """Write the settled rows with one prepared statement (Django's bulk_update builds a CASE
-    per column and row: slower than the delivery itself)."""
-    if not rows:
-        return
-    meta = OutboxPackage._meta
-    pk = meta.pk
-    assert pk is not None
-    connection = connections[OutboxPackage.objects.db]
-    quote = connection.ops.quote_name
-    columns = [field for field in meta.concrete_fields if field.name in _SETTLED_FIELDS]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 (names from the model)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                [
-                    field.get_db_prep_save(getattr(row, field.attname), connection)
-                    for field in columns
-                ]
-                + [pk.get_db_prep_value(row.pk, connection)]
-                for row in rows
-            ],
+def _record_settled(
+    peer: directory.Peer, changed: Sequence[tuple[OutboxPackage, envelope.Receipt]]
+) -> None:
+    """One audit event for the packages the next node accepted together, each with its id,
+    digest and receipt; one per refusal, with the reason."""
+    delivered = [(row, receipt) for row, receipt in changed if receipt.accepted]
+    if delivered:
+        record(
+            actor=None,
+            action="exchange.packages_delivered",
+            object_type=OutboxPackage._meta.label_lower,
+            object_id=str(delivered[0][0].pk) if len(delivered) == 1 else "",
+            data={
+                "node": peer.node_id,
+                "count": len(delivered),
+                "packages": [
+                    {
+                        "package": str(row.package_id),
+                        "digest": row.digest,
+                        "reason": receipt.reason,
+                        "receipt_sig": receipt.sig[:32],
+                    }
+                    for row, receipt in delivered
+                ],
+            },
         )
+    for row, receipt in changed:
+        if not receipt.accepted:
+            record(
+                actor=None,
+                action="exchange.package_refused",
+                obj=row,
+                data={
+                    "package": str(row.package_id),
+                    "node": peer.node_id,
+                    "digest": row.digest,
+                    "reason": receipt.reason,
+                    "receipt_sig": receipt.sig[:32],
+                },
+            )
 
 
 def _failed(rows: Sequence[OutboxPackage], reason: str) -> None:
@@ -298,17 +298,51 @@ def _failed(rows: Sequence[OutboxPackage], reason: str) -> None:
 
 
 def run(stop: threading.Event, *, idle_seconds: float = 0.25) -> None:
-    """Deliver continuously until `stop` is set (the node's listener runs this in a thread)."""
-    from django.db import close_old_connections
+    """Deliver continuously until `stop` is set (the node's listener runs this in a thread).
 
-    while not stop.is_set():
-        try:
-            close_old_connections()
-            from .services import import_pending
+    `SENDERS` threads each take the next batch that is due (up to `EXCHANGE_BATCH_FRAMES`
+    packages, leased), send it, record its receipts and take the next: one batch is read by
+    the next node while the receipts of the other are recorded, and a package queued meanwhile
+    leaves with the next batch rather than after a whole pass. This thread imports what was
+    received. Each thread keeps its database connections from one round to the next (a round
+    comes every quarter of a second even when idle, and opening them again cost more than a
+    round of a few packages); a round that fails closes them."""
+    senders = [
+        threading.Thread(
+            target=_sender, args=(stop, idle_seconds), name=f"exchange-send-{n}", daemon=True
+        )
+        for n in range(SENDERS)
+    ]
+    for sender in senders:
+        sender.start()
+    try:
+        _loop(stop, idle_seconds, _import_round)
+    finally:
+        for sender in senders:
+            sender.join()
 
-            settled = deliver_due() + import_pending()
-        except Exception:  # keep delivering: one bad pass must not stop the node's outbox
-            logger.exception("exchange: delivery pass failed")
-            settled = 0
-        if settled == 0:
-            stop.wait(idle_seconds)
+
+def _sender(stop: threading.Event, idle_seconds: float) -> None:
+    _loop(stop, idle_seconds, lambda: deliver_due(limit=int(settings.EXCHANGE_BATCH_FRAMES)))
+
+
+def _import_round() -> int:
+    from .services import import_pending
+
+    return import_pending()
+
+
+def _loop(stop: threading.Event, idle_seconds: float, round_: Callable[[], int]) -> None:
+    """Run `round_` until `stop` is set, pausing after a round that did nothing."""
+    try:
+        while not stop.is_set():
+            try:
+                done = round_()
+            except Exception:  # keep going: one bad round must not stop the node's outbox
+                logger.exception("exchange: worker round failed")
+                connections.close_all()
+                done = 0
+            if done == 0:
+                stop.wait(idle_seconds)
+    finally:
+        connections.close_all()

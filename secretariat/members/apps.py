@@ -16,14 +16,9 @@ class MembersConfig(AppConfig):
         hooks.register_merge_hook(MERGE_HOOK)
 
         # A transfer out of the node sent through the exchange is confirmed by the receiving
-        # organization's status message, once the exchange offers a status hook (docs/members.md).
-        from importlib import import_module
-        from importlib.util import find_spec
+        # organization's status message (docs/members.md).
+        from secretariat.exchange import hooks as exchange_hooks
 
-        if find_spec("secretariat.exchange.hooks") is not None:
-            from .services.transfer_exchange import STATUS_OBSERVER
+        from .services.transfer_exchange import STATUS_OBSERVER
 
-            exchange_hooks = import_module("secretariat.exchange.hooks")
-            register = getattr(exchange_hooks, "register_status_observer", None)
-            if register is not None:
-                register(STATUS_OBSERVER)
+        exchange_hooks.register_status_observer(STATUS_OBSERVER)

@@ -446,6 +446,77 @@ def test_invalid_base64_is_refused() -> None:
     assert "base64" in _refused(data)
 
 
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        b"",
+        b"TWFu",
+        b"TWE=",
+        b"TQ==",
+        b"TWFuTWE=",
+        b"TW\nFu\r\n TQ==\t",
+        b"TQ",
+        b"TQ=",
+        b"TQ===",
+        b"=TWF",
+        b"TQ==TWFu",
+        b"T=Fu",
+        b"TW=u",
+        b"TWF*",
+        b"TWF\xc3\xa9",
+        b"TWFuT",
+        b"====",
+        b"TWFu=",
+        b"TWFu===",
+    ],
+)
+def test_checking_attachments_without_decoding_accepts_exactly_what_decoding_does(
+    encoded: bytes,
+) -> None:
+    sample = _sample("document.edxml")
+    whole = sample.split(b"<ContentTransferEncoded>", 1)[1].split(b"<", 1)[0]
+    data = sample.replace(whole, encoded, 1)
+    refused: object = None
+    try:
+        decoded = edxml.parse(data)
+    except EdxmlError as error:
+        refused = error.message
+    if refused is not None:
+        with pytest.raises(EdxmlError) as caught:
+            edxml.parse(data, decode=False)
+        assert caught.value.message == refused
+        return
+    checked = edxml.parse(data, decode=False)
+    assert isinstance(checked, DocumentMessage)
+    assert isinstance(decoded, DocumentMessage)
+    assert [attachment.data for attachment in checked.attachments] == [b""] * len(
+        decoded.attachments
+    )
+    assert dataclasses.replace(checked, attachments=[]) == dataclasses.replace(
+        decoded, attachments=[]
+    )
+
+
+def test_the_base64_check_agrees_with_the_decoder_on_every_short_string() -> None:
+    import binascii
+    import itertools
+
+    for length in range(10):
+        for letters in itertools.product(b"AQ=*", repeat=length):
+            encoded = bytes(letters)
+            try:
+                base64.b64decode(encoded, validate=True)
+                valid = True
+            except binascii.Error:
+                valid = False
+            try:
+                edxml._check_base64(encoded)
+                checked = True
+            except binascii.Error:
+                checked = False
+            assert checked == valid, encoded
+
+
 def test_too_many_attachments_are_refused() -> None:
     data = edxml.build_document(_document())
 

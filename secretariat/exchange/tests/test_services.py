@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from secretariat.audit.models import AuditEvent
 from secretariat.core import clock
 from secretariat.core.errors import ValidationFailed
 from secretariat.documents import registers
@@ -22,6 +23,7 @@ from secretariat.exchange.models import (
     InboxPackage,
     InboxState,
     OutboxPackage,
+    OutboxState,
     PackageKind,
     Quarantine,
     StatusEvent,
@@ -78,7 +80,7 @@ def test_received_document_becomes_an_incoming_document_and_is_answered(fed, tre
     status = OutboxPackage.objects.get(kind=PackageKind.STATUS)
     assert (status.to_org, status.status_code, status.to_node) == (G01, "01", "peer.g01")
     opened = envelope.open_(
-        envelope.parse(bytes(status.frame)), fed.peers["peer.g01"].encryption_key
+        envelope.parse(bytes(status.content.frame)), fed.peers["peer.g01"].encryption_key
     )
     message = edxml.parse(opened)
     assert isinstance(message, edxml.StatusMessage)
@@ -236,7 +238,9 @@ def test_status_messages_build_the_senders_timeline(fed, tree):
             actor=None, document=document, unit=tree["province"], to_codes=[G01]
         )
     opened = edxml.parse(
-        envelope.open_(envelope.parse(bytes(sent.frame)), fed.peers["peer.g01"].encryption_key)
+        envelope.open_(
+            envelope.parse(bytes(sent.content.frame)), fed.peers["peer.g01"].encryption_key
+        )
     )
     assert isinstance(opened, edxml.DocumentMessage)
     assert opened.code.notation == "CV/TU"
@@ -294,7 +298,7 @@ def test_registration_and_processing_steps_are_answered(fed, tree, make_user):
     assert codes == ["01", "03"]
     accepted = OutboxPackage.objects.get(kind=PackageKind.STATUS, status_code="03")
     opened = envelope.open_(
-        envelope.parse(bytes(accepted.frame)), fed.peers["peer.g01"].encryption_key
+        envelope.parse(bytes(accepted.content.frame)), fed.peers["peer.g01"].encryption_key
     )
     message = edxml.parse(opened)
     assert isinstance(message, edxml.StatusMessage)
@@ -336,7 +340,7 @@ def test_relay_forwards_what_it_cannot_read(tree):
     assert InboxPackage.objects.get().state == InboxState.RELAYED
     forwarded = OutboxPackage.objects.get(relayed=True)
     assert forwarded.next_hop == "peer.b"
-    parsed = envelope.parse(bytes(forwarded.frame))
+    parsed = envelope.parse(bytes(forwarded.content.frame))
     assert [hop.node for hop in parsed.trace] == ["node.local"]
     assert envelope.open_(parsed, b.encryption_key) == b"secret edXML for B"
     assert not Document.objects.exists()
@@ -419,3 +423,131 @@ def test_replacement_brings_the_new_document_and_marks_the_earlier_one(fed, tree
     assert newer.document is not None
     assert newer.document.subject.endswith("(thay thế)")
     assert Document.objects.count() == 2  # the replaced one stays: the register keeps it
+
+
+def test_a_batch_is_recorded_together_with_one_audit_event_naming_every_package(fed):
+    packages = [_incoming(fed, document_id=f"{G01},{n}") for n in range(3)]
+    answers = services.receive([package.frame for package in packages])
+    receipts = [_receipt(answer) for answer in answers]
+    assert [receipt.package_id for receipt in receipts] == [p.header.id for p in packages]
+    assert [receipt.digest for receipt in receipts] == [p.digest for p in packages]
+    assert all(receipt.accepted for receipt in receipts)
+    rows = {str(row.package_id): row for row in InboxPackage.objects.all()}
+    assert set(rows) == {package.header.id for package in packages}
+    assert all(
+        bytes(row.receipt) == answer.receipt
+        for row, answer in zip((rows[p.header.id] for p in packages), answers, strict=True)
+    )
+    (event,) = AuditEvent.objects.filter(action="exchange.packages_received")
+    assert event.data["count"] == 3
+    assert [(item["package"], item["digest"]) for item in event.data["packages"]] == [
+        (package.header.id, package.digest) for package in packages
+    ]
+    # The same batch again: the same receipts, nothing written, no new event.
+    again = services.receive([package.frame for package in packages])
+    assert [answer.receipt for answer in again] == [answer.receipt for answer in answers]
+    assert InboxPackage.objects.count() == 3
+    assert AuditEvent.objects.filter(action="exchange.packages_received").count() == 1
+
+
+def test_a_package_twice_in_one_batch_is_stored_once_beside_the_others(fed):
+    first, second = _incoming(fed), _incoming(fed, document_id=f"{G01},other")
+    # Another package under the first one's id: refused as a conflict, the rest kept.
+    impostor = envelope.seal(
+        plaintext=fed.document(from_org=G01, to_org=PROVINCE, subject="Khác"),
+        kind="document",
+        from_node="peer.g01",
+        from_org=G01,
+        to_node=fed.me.node_id,
+        to_org=PROVINCE,
+        signing_key=fed.peers["peer.g01"].signing_key,
+        recipient_key=identity.encryption_key(fed.me).public_key(),
+        created_at=clock.now(),
+        package_id=first.header.id,
+    )
+    answers = services.receive([first.frame, second.frame, first.frame, impostor.frame])
+    assert [answer.accepted for answer in answers] == [True, True, True, False]
+    assert answers[0].receipt == answers[2].receipt
+    assert _receipt(answers[3]).reason == "conflict"
+    assert InboxPackage.objects.count() == 2
+    assert Quarantine.objects.get().reason == "conflict"
+    (event,) = AuditEvent.objects.filter(action="exchange.packages_received")
+    assert sorted(item["package"] for item in event.data["packages"]) == sorted(
+        [first.header.id, second.header.id]
+    )
+
+
+def _queued(fed, tree, count: int) -> list[OutboxPackage]:
+    document = document_capture(
+        actor=None,
+        unit=tree["province"],
+        file=IncomingFile("cv.pdf", text_pdf(["Công văn số 9"])),
+        metadata={"subject": "Công văn số 9", "number": "9", "notation": "CV/TU"},
+    )
+    sent = []
+    for _ in range(count):
+        with transaction.atomic():
+            sent += services.send_document_nondurable(
+                actor=None, document=document, unit=tree["province"], to_codes=[G01]
+            )
+    return sent
+
+
+def _peer_receipt(fed, row: OutboxPackage, *, accepted: bool = True, digest: str = ""):
+    return envelope.sign_receipt(
+        package_id=str(row.package_id),
+        node="peer.g01",
+        accepted=accepted,
+        reason="" if accepted else "unknown_recipient",
+        detail="",
+        digest=digest or row.digest,
+        at=clock.now(),
+        key=fed.peers["peer.g01"].signing_key,
+    )
+
+
+def test_receipts_of_a_batch_settle_it_with_one_audit_event(fed, tree):
+    from secretariat.exchange import directory, worker
+
+    sent = _queued(fed, tree, 4)
+    claimed = worker._claim(10)
+    assert {row.pk for row, _frame in claimed} == {row.pk for row in sent}
+    # The frame that travels is the one queued, and the claim holds a lease.
+    for row, frame in claimed:
+        assert envelope.parse(frame).header.id == str(row.package_id)
+    assert worker._claim(10) == []
+    rows = [row for row, _frame in claimed]
+    receipts = [
+        _peer_receipt(fed, rows[0]),
+        _peer_receipt(fed, rows[1]),
+        _peer_receipt(fed, rows[2], accepted=False),
+        _peer_receipt(fed, rows[3], digest="0" * 64),  # not for this package: tried again
+    ]
+    peer = directory.require_snapshot().nodes["peer.g01"]
+    assert worker._settle(peer, rows, receipts) == 3
+    states = {row.pk: row for row in OutboxPackage.objects.all()}
+    assert [states[row.pk].state for row in rows] == [
+        OutboxState.DELIVERED,
+        OutboxState.DELIVERED,
+        OutboxState.REJECTED,
+        OutboxState.QUEUED,
+    ]
+    assert bytes(states[rows[0].pk].receipt or b"") == receipts[0].to_bytes()
+    assert states[rows[3].pk].attempts == 1
+    assert "another package" in states[rows[3].pk].last_error
+    assert states[rows[3].pk].lease_until is None
+    assert sorted(StatusEvent.objects.values_list("code", flat=True)) == [
+        "delivered",
+        "delivered",
+        "rejected",
+    ]
+    (event,) = AuditEvent.objects.filter(action="exchange.packages_delivered")
+    assert event.data["node"] == "peer.g01"
+    assert [(item["package"], item["digest"]) for item in event.data["packages"]] == [
+        (str(row.package_id), row.digest) for row in rows[:2]
+    ]
+    refused = AuditEvent.objects.get(action="exchange.package_refused")
+    assert refused.data["package"] == str(rows[2].package_id)
+    # A receipt that comes again for a settled package changes nothing.
+    assert worker._settle(peer, rows[:1], receipts[:1]) == 0
+    assert AuditEvent.objects.filter(action="exchange.packages_delivered").count() == 1

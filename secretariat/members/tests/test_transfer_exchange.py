@@ -2,8 +2,9 @@
 document, sent to the receiving organization in one transaction with the pending event, and the
 transfer confirmed by that organization's status ("03 accepted"), not by its arrival.
 
-The exchange has no status hook for other apps yet: `on_exchange_status` is called here as the
-hook would call it (docs/members.md names the hook the exchange must offer)."""
+The statuses come in through the exchange's own status path (`timeline.status_received`, which
+calls the observers of `exchange/hooks.py`); `on_exchange_status` is also called directly where
+its answer matters."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import subprocess
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from secretariat.audit.models import AuditEvent
 from secretariat.core import clock
 from secretariat.core.errors import PermissionDenied, ValidationFailed
 from secretariat.documents.models import Document
-from secretariat.exchange import edxml, envelope
+from secretariat.exchange import edxml, envelope, timeline
 from secretariat.exchange.models import OutboxPackage
 from secretariat.exchange.tests.factories import make_federation
 from secretariat.members.choices import EventKind, Status
@@ -74,6 +76,18 @@ def _letter_text(fed: Any, event: MemberEvent) -> str:
     return " ".join(result.stdout.decode("utf-8").split())
 
 
+def _status(event: MemberEvent, code: str) -> None:
+    """A status message from the receiving organization, recorded as the exchange records it."""
+    with transaction.atomic():
+        timeline.status_received(
+            sent=OutboxPackage.objects.get(pk=event.exchange_package),
+            code=code,
+            description="",
+            staff="Văn thư VPTW",
+            at=clock.now(),
+        )
+
+
 def test_the_letter_is_sent_and_the_transfer_waits_for_acceptance(
     people: dict[str, Any], fed: Any
 ) -> None:
@@ -106,10 +120,11 @@ def test_the_letter_is_sent_and_the_transfer_waits_for_acceptance(
     assert sent.data["package"] == event.exchange_package
     assert sent.data["document"] == str(letter.pk)
 
-    # Arrival is not acceptance.
-    assert on_exchange_status(package_id=event.exchange_package, code="01") is False
+    # Arrival is not acceptance; both come through the exchange's status path.
+    _status(event, "01")
     assert Member.objects.get(pk=member.pk).status == Status.OFFICIAL
-    assert on_exchange_status(package_id=event.exchange_package, code="03") is True
+    assert not AuditEvent.objects.filter(action="members.transfer_confirmed").exists()
+    _status(event, "03")
     member.refresh_from_db()
     assert member.status == Status.TRANSFERRED_OUT
     assert member.pending_transfer_id is None
