@@ -93,10 +93,10 @@ def test_list_query_count_does_not_grow_with_users(
     client = client_for(people["admin_a"])
     client.get(url("users"))  # warm the session
     # session, user, caller's grants, count, unit picker, page, its positions, its grants, and
-    # the session save (savepoint, update, release), and the navigation's three (unread
-    # notifications, own tasks, the tree's roots for the node-wide exchange entry): 14 whatever
-    # the number of users listed.
-    with django_assert_max_num_queries(14):
+    # the session save (savepoint, update, release), and the navigation's four (unread
+    # notifications, own tasks, the tree's roots for the node-wide exchange entry, whether the
+    # caller has a Party member record): 15 whatever the number of users listed.
+    with django_assert_max_num_queries(15):
         response = client.get(url("users"))
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 44
