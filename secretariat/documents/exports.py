@@ -230,7 +230,9 @@ def render_xlsx(sheet: Sheet) -> bytes:
 
 
 @cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
+    """DejaVu Sans (regular, bold) registered with ReportLab once per process: every PDF of the
+    platform written with it has the whole Vietnamese alphabet."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
@@ -245,7 +247,7 @@ def render_pdf(sheet: Sheet) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _register_fonts()
+    register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=8, leading=10)
     head = ParagraphStyle("head", parent=body, fontName=FONT_BOLD, alignment=1)
     title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=14, leading=18, alignment=1)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from secretariat.documents.exports import FONT, FONT_BOLD
+from secretariat.documents.exports import FONT, FONT_BOLD, register_fonts
 from secretariat.orgs.models import Unit
 
 from .choices import ReviewKind
 from .models import Member, ProbationReview
-from .reports_pdf import _register_fonts, nfc
+from .reports_pdf import nfc
 
 PARTY = "ĐẢNG CỘNG SẢN VIỆT NAM"
 TITLES = {
@@ -67,7 +67,7 @@ def party_header(*, unit: Unit | None, day: Any, width: float, place: str = "") 
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, Table, TableStyle
 
-    _register_fonts()
+    register_fonts()
     centred = ParagraphStyle("h_centred", fontName=FONT, fontSize=12, leading=17, alignment=1)
     bold = ParagraphStyle("h_bold", parent=centred, fontName=FONT_BOLD)
     dated = ParagraphStyle("h_date", parent=centred, fontSize=11)
@@ -102,7 +102,7 @@ def render_review_pdf(*, member: Member, kind: str, review: ProbationReview | No
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-    _register_fonts()
+    register_fonts()
     kind = ReviewKind(kind)
     body = ParagraphStyle("body", fontName=FONT, fontSize=12, leading=17, alignment=4)
     centred = ParagraphStyle("centred", parent=body, alignment=1)

@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from secretariat.documents.exports import FONT, FONT_BOLD, FONT_BOLD_PATH, FONT_PATH
+from secretariat.documents.exports import FONT, FONT_BOLD, register_fonts
 
 if TYPE_CHECKING:
     from .reports import Report
-
-
-@cache
-def _register_fonts() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    registered = pdfmetrics.getRegisteredFontNames()
-    if FONT not in registered:
-        pdfmetrics.registerFont(TTFont(FONT, FONT_PATH))
-    if FONT_BOLD not in registered:
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, FONT_BOLD_PATH))
 
 
 def nfc(text: Any) -> str:
@@ -54,7 +41,7 @@ def render_pdf(report: Report, *, watermark: str) -> bytes:
 
     from .reports import CODES_NOTE
 
-    _register_fonts()
+    register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11)
     head = ParagraphStyle("head", parent=body, fontName=FONT_BOLD, alignment=1)
     number = ParagraphStyle("number", parent=body, alignment=2)

@@ -14,12 +14,12 @@ import datetime as dt
 import io
 from typing import Any
 
-from secretariat.documents.exports import FONT, FONT_BOLD
+from secretariat.documents.exports import FONT, FONT_BOLD, register_fonts
 
 from .choices import Status
 from .models import Member
 from .probation_pdf import party_header
-from .reports_pdf import _register_fonts, nfc
+from .reports_pdf import nfc
 
 TITLE = "GIẤY GIỚI THIỆU SINH HOẠT ĐẢNG"
 
@@ -42,7 +42,7 @@ def render_letter_pdf(
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-    _register_fonts()
+    register_fonts()
     body = ParagraphStyle("l_body", fontName=FONT, fontSize=12, leading=18, alignment=4)
     centred = ParagraphStyle("l_centred", parent=body, alignment=1)
     bold_centred = ParagraphStyle("l_bold", parent=centred, fontName=FONT_BOLD)
